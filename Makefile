@@ -1,0 +1,43 @@
+# The two commands of the README: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+
+.PHONY: run test install install-test translations translations-update clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-test.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+# Compiled catalogues are build output (not in git): rebuilt whenever a .po changes.
+translations: install
+	$(BIN)/pybabel compile --domain messages -d translations
+
+run: translations
+	$(FLASK) db upgrade
+	$(FLASK) demo-data --if-empty
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+test: install-test translations
+	$(BIN)/python -m pytest
+
+# Extract the strings of the code and templates and merge them into both catalogues.
+translations-update: install
+	$(BIN)/pybabel extract --no-location --sort-output -F babel.cfg -k _l -o translations/messages.pot .
+	$(BIN)/pybabel update --no-fuzzy-matching -i translations/messages.pot -d translations
+
+clean:
+	rm -rf $(VENV) instance/*.db .pytest_cache

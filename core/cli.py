@@ -1,0 +1,76 @@
+"""Command-line tools: `flask --app wsgi demo-data`, `users create`, `users token`."""
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import or_, select
+
+from core import demo, services
+from core.errors import RuleViolation
+from core.extensions import db
+from core.models import Organisation, Role, User
+
+users = AppGroup("users", help="Create accounts and API tokens.")
+
+
+def _organisation(reference: str) -> Organisation:
+    """An organisation by id, SIRET, INSEE code or exact name."""
+    conditions = [Organisation.siret == reference.replace(" ", ""), Organisation.insee_code == reference,
+                  Organisation.name == reference]
+    if reference.isdigit() and len(reference) < 6:
+        conditions.append(Organisation.id == int(reference))
+    found = db.session.scalars(select(Organisation).where(or_(*conditions))).all()
+    if len(found) != 1:
+        raise click.ClickException(f"No single organisation matches {reference!r} "
+                                   "(give its id, SIRET, INSEE code or exact name).")
+    return found[0]
+
+
+@users.command("create")
+@click.argument("email")
+@click.option("--org", "org", required=True, help="Organisation id, SIRET, INSEE code or exact name.")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--name", "full_name", default="", help="Full name (defaults to the email).")
+@click.password_option(help="The password (asked when not given).")
+def create_user(email: str, org: str, role: str, full_name: str, password: str) -> None:
+    """Create an account in an organisation."""
+    organisation = _organisation(org)
+    try:
+        user = services.create_user(organisation, email, full_name or email, Role(role), password=password)
+        db.session.commit()
+    except RuleViolation as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Created {user.email} ({user.role.value}) in {organisation.name}.")
+
+
+@users.command("token")
+@click.argument("email")
+@click.option("--name", default="command line", help="Where the token will be used.")
+def create_token(email: str, name: str) -> None:
+    """Print a new personal API token for an account (shown once)."""
+    user = db.session.scalar(select(User).where(User.email == services.normalise_email(email)))
+    if user is None:
+        raise click.ClickException(f"No account uses {email}.")
+    _, clear_token = services.create_api_token(user, name)
+    db.session.commit()
+    click.echo(clear_token)
+
+
+@click.command("demo-data")
+@click.option("--if-empty", is_flag=True, help="Only load when the database holds no organisation.")
+def demo_data(if_empty: bool) -> None:
+    """Load the demo organisations and accounts (safe to run again)."""
+    if if_empty and not demo.is_empty():
+        click.echo("The database already holds data: demo data not loaded.")
+        return
+    counts = demo.load()
+    db.session.commit()
+    click.echo(f"Demo data ready: {counts['organisations']} organisations, {counts['users']} users. "
+               f"Every demo account uses the password {demo.DEMO_PASSWORD!r}.")
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(users)
+    app.cli.add_command(demo_data)

@@ -1,0 +1,45 @@
+"""Languages and the locale-aware formatting of numbers, money and dates."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import Flask, current_app, session
+from flask_babel import format_currency, format_date, format_datetime, format_decimal, get_locale
+from flask_login import current_user
+
+LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
+
+
+def select_locale() -> str:
+    """The user's saved choice, else the choice of this browser session, else French."""
+    languages = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    if session.get("locale") in languages:
+        return session["locale"]
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def money(amount: Decimal | int | float | None, currency: str = "EUR") -> str:
+    """1 234,50 € in French, €1,234.50 in English."""
+    if amount is None:
+        return ""
+    return format_currency(Decimal(str(amount)), currency)
+
+
+def number(value, digits: int = 0) -> str:
+    if value is None:
+        return ""
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(value, format=pattern)
+
+
+def register_formatting(app: Flask) -> None:
+    app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["number"] = number
+    app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
+    app.jinja_env.filters["datetime"] = (
+        lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
+    )
+    app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
+    app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES

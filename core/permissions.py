@@ -1,0 +1,90 @@
+"""The one place that answers "may this user do this action on this object?".
+
+Views, templates (`may(...)`) and the API ask here and never test roles themselves. A refusal on an
+object of another organisation answers 404, as if the object did not exist; a refusal on an action the
+user's role never has answers 403. Both are recorded in the audit log.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import abort
+
+from core import audit
+from core.models import Organisation, OrganisationKind, Role, User
+
+PUBLIC_BUYER_STAFF = (Role.ADMIN, Role.PROCUREMENT_OFFICER, Role.IT_MANAGER)
+PUBLICLY_LISTED_KINDS = (OrganisationKind.SUPPLIER, OrganisationKind.BENEFICIARY)
+
+
+def _is_admin(user: User, obj=None) -> bool:
+    return user.role is Role.ADMIN
+
+
+def _member_of(user: User, organisation: Organisation) -> bool:
+    return user.organisation_id == organisation.id
+
+
+def _may_view_organisation(user: User, organisation: Organisation) -> bool:
+    # Public bodies and validated suppliers and beneficiaries are in the directory; a pending or
+    # rejected registration is seen only by its own members and the admins.
+    return (
+        _is_admin(user)
+        or _member_of(user, organisation)
+        or organisation.kind.is_public_buyer
+        or organisation.is_validated
+    )
+
+
+def _may_edit_organisation(user: User, organisation: Organisation) -> bool:
+    return _is_admin(user) or (_member_of(user, organisation) and user.role is not Role.OBSERVER)
+
+
+def _validated_member(role: Role) -> Callable[[User, object], bool]:
+    """Suppliers and beneficiaries act only once the EPT has validated their organisation."""
+    return lambda user, obj=None: user.role is role and user.organisation.is_validated
+
+
+RULES: dict[str, Callable[..., bool]] = {
+    "dashboard.view": lambda user, obj=None: True,
+    "organisation.list": lambda user, obj=None: True,
+    "organisation.view": _may_view_organisation,
+    "organisation.edit": _may_edit_organisation,
+    "organisation.view_members": lambda user, org: _is_admin(user) or _member_of(user, org),
+    "organisation.validate": _is_admin,
+    "site.edit": lambda user, site: _may_edit_organisation(user, site.organisation),
+    "user.list": _is_admin,
+    "user.invite": _is_admin,
+    "user.edit": lambda user, other: _is_admin(user),
+    "token.manage": lambda user, token: token.user_id == user.id,
+    "audit.view": _is_admin,
+    "outbox.view": _is_admin,
+    # Capabilities the later issues build on.
+    "marketplace.sell": _validated_member(Role.SUPPLIER),
+    "procurement.bid": _validated_member(Role.SUPPLIER),
+    "reuse.request": lambda user, obj=None: (
+        _validated_member(Role.BENEFICIARY)(user) or user.role in PUBLIC_BUYER_STAFF
+    ),
+}
+
+# Actions on one organisation's object: a refusal there must not reveal that the object exists.
+OBJECT_ACTIONS = {
+    "organisation.view", "organisation.edit", "organisation.view_members", "site.edit",
+    "user.edit", "token.manage",
+}
+
+
+def may(user, action: str, obj=None) -> bool:
+    if action not in RULES:
+        raise KeyError(f"unknown action {action!r}")
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    return bool(RULES[action](user, obj))
+
+
+def require(user, action: str, obj=None) -> None:
+    if may(user, action, obj):
+        return
+    audit.record_now(user if user is not None and user.is_authenticated else None,
+                     "permission.denied", obj, permission=action)
+    abort(404 if action in OBJECT_ACTIONS and obj is not None else 403)

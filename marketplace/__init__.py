@@ -1,0 +1,1 @@
+"""The reconditioned catalogue, group orders, orders and payments (issue 4)."""

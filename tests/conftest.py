@@ -1,0 +1,77 @@
+"""Test fixtures: one application on a real database (a fresh SQLite file, or the PostgreSQL database
+named by TEST_DATABASE_URL), its schema built by the migrations, every table emptied after each test."""
+from __future__ import annotations
+
+import os
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from core import create_app
+from core.extensions import db
+from core.models import Role
+from tests import factories
+
+PASSWORD = factories.PASSWORD
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    database_url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    app = create_app({
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "SERVER_NAME": None,
+        "SECRET_KEY": "test-secret",
+        "MAIL_SERVER": "",
+    })
+    app.config["SQLALCHEMY_DATABASE_URI"] = app.config["SQLALCHEMY_DATABASE_URI"]
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            # A run never depends on what an earlier run left: start from an empty schema.
+            with db.engine.begin() as connection:
+                connection.execute(text("DROP SCHEMA public CASCADE"))
+                connection.execute(text("CREATE SCHEMA public"))
+        upgrade()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(app):
+    with app.app_context():
+        yield
+        db.session.remove()
+        with db.engine.begin() as connection:
+            for table in reversed(db.metadata.sorted_tables):
+                connection.execute(table.delete())
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def login(client):
+    """Log a user in through the login form, as a person would."""
+
+    def log_in(user, password: str = PASSWORD):
+        response = client.post("/login", data={"email": user.email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return response
+
+    return log_in
+
+
+@pytest.fixture
+def user_with_role():
+    """A user of a validated organisation of the kind the role belongs to."""
+
+    def make(role: Role, **kwargs):
+        return factories.user_for_role(role, **kwargs)
+
+    return make

@@ -1,0 +1,100 @@
+"""Model factories: tests build their data here, never as hand-written rows."""
+from __future__ import annotations
+
+import factory
+from stdnum import luhn
+
+from core.extensions import db
+from core.models import (
+    ApiToken,
+    BeneficiaryCategory,
+    Organisation,
+    OrganisationKind,
+    Role,
+    User,
+    ValidationStatus,
+)
+
+PASSWORD = "correct horse battery"
+
+
+def _siret(n: int) -> str:
+    stem = f"8{n:07d}"
+    siren = stem + luhn.calc_check_digit(stem)
+    stem = siren + "0001"
+    return stem + luhn.calc_check_digit(stem)
+
+
+class BaseFactory(factory.alchemy.SQLAlchemyModelFactory):
+    class Meta:
+        abstract = True
+        sqlalchemy_session_factory = lambda: db.session  # noqa: E731
+        sqlalchemy_session_persistence = "commit"
+
+
+class OrganisationFactory(BaseFactory):
+    class Meta:
+        model = Organisation
+
+    kind = OrganisationKind.SUPPLIER
+    name = factory.Sequence(lambda n: f"Organisation {n}")
+    siret = factory.Sequence(_siret)
+    address = "1 rue de la République"
+    postcode = "94400"
+    city = "Vitry-sur-Seine"
+    validation_status = ValidationStatus.VALIDATED
+    is_sme = True
+
+    class Params:
+        public = factory.Trait(kind=OrganisationKind.COMMUNE, siret=None)
+        ept = factory.Trait(kind=OrganisationKind.EPT, siret=None)
+        beneficiary = factory.Trait(kind=OrganisationKind.BENEFICIARY, siret=None,
+                                    beneficiary_category=BeneficiaryCategory.PUBLIC_BODY)
+        pending = factory.Trait(validation_status=ValidationStatus.PENDING)
+
+
+class UserFactory(BaseFactory):
+    class Meta:
+        model = User
+
+    email = factory.Sequence(lambda n: f"user{n}@example.org")
+    full_name = factory.Sequence(lambda n: f"User {n}")
+    role = Role.SUPPLIER
+    organisation = factory.SubFactory(OrganisationFactory)
+    password_hash = factory.LazyFunction(lambda: _password_hash())
+
+
+_HASH_CACHE: dict[str, str] = {}
+
+
+def _password_hash() -> str:
+    # scrypt is slow on purpose; one hash of the shared test password serves every factory user.
+    if PASSWORD not in _HASH_CACHE:
+        user = User()
+        user.set_password(PASSWORD)
+        _HASH_CACHE[PASSWORD] = user.password_hash
+    return _HASH_CACHE[PASSWORD]
+
+
+ORGANISATION_TRAIT_FOR_ROLE = {
+    Role.ADMIN: {"ept": True},
+    Role.PROCUREMENT_OFFICER: {"public": True},
+    Role.IT_MANAGER: {"public": True},
+    Role.OBSERVER: {"public": True},
+    Role.SUPPLIER: {},
+    Role.BENEFICIARY: {"beneficiary": True},
+}
+
+
+def user_for_role(role: Role, organisation: Organisation | None = None, **kwargs) -> User:
+    if organisation is None:
+        organisation = OrganisationFactory(**ORGANISATION_TRAIT_FOR_ROLE[role])
+    return UserFactory(role=role, organisation=organisation, **kwargs)
+
+
+class ApiTokenFactory(BaseFactory):
+    class Meta:
+        model = ApiToken
+
+    user = factory.SubFactory(UserFactory)
+    name = "test"
