@@ -37,7 +37,8 @@ test: install-test translations
 # Extract the strings of the code and templates and merge them into both catalogues.
 translations-update: install
 	$(BIN)/pybabel extract --no-location --sort-output -F babel.cfg -k _l -o translations/messages.pot .
-	$(BIN)/pybabel update --no-fuzzy-matching -i translations/messages.pot -d translations
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i translations/messages.pot -d translations
+	$(BIN)/python translations/fill_english.py
 
 clean:
 	rm -rf $(VENV) instance/*.db .pytest_cache

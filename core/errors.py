@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 
@@ -20,6 +21,11 @@ def api_error(status: int, code: str, message: str, details: dict | None = None)
 
 
 def register_error_pages(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def form_expired(error: CSRFError):
+        # A form kept open too long or posted from another site: say so, the user sends it again.
+        return render_template("errors/form_expired.html", back=request.referrer), 400
+
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         if wants_json():

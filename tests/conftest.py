@@ -2,13 +2,16 @@
 named by TEST_DATABASE_URL), its schema built by the migrations, every table emptied after each test."""
 from __future__ import annotations
 
+import contextvars
 import os
 
 import pytest
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import text
 
 from core import create_app
+from core.config import database_url as database_url_from
 from core.extensions import db
 from core.models import Role
 from tests import factories
@@ -16,9 +19,20 @@ from tests import factories
 PASSWORD = factories.PASSWORD
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in a fresh context, as in production: its own application context, so its own
+    database session, `g`, login and locale. (The test itself keeps an application context for its
+    factories and queries; without this, requests would reuse it and share state between them.)"""
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
-    database_url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    database_url = database_url_from(
+        os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    )
     app = create_app({
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url,
@@ -27,7 +41,7 @@ def app(tmp_path_factory):
         "SECRET_KEY": "test-secret",
         "MAIL_SERVER": "",
     })
-    app.config["SQLALCHEMY_DATABASE_URI"] = app.config["SQLALCHEMY_DATABASE_URI"]
+    app.test_client_class = IsolatedClient
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             # A run never depends on what an earlier run left: start from an empty schema.

@@ -10,6 +10,7 @@ from core.models import (
     BeneficiaryCategory,
     Organisation,
     OrganisationKind,
+    Site,
     Role,
     User,
     ValidationStatus,
@@ -32,6 +33,16 @@ class BaseFactory(factory.alchemy.SQLAlchemyModelFactory):
         sqlalchemy_session_persistence = "commit"
 
 
+class SiteFactory(BaseFactory):
+    class Meta:
+        model = Site
+
+    name = "Siège"
+    address = factory.SelfAttribute("organisation.address")
+    postcode = factory.SelfAttribute("organisation.postcode")
+    city = factory.SelfAttribute("organisation.city")
+
+
 class OrganisationFactory(BaseFactory):
     class Meta:
         model = Organisation
@@ -44,6 +55,8 @@ class OrganisationFactory(BaseFactory):
     city = "Vitry-sur-Seine"
     validation_status = ValidationStatus.VALIDATED
     is_sme = True
+    # Every organisation has at least one site, as services.create_organisation guarantees.
+    site = factory.RelatedFactory(SiteFactory, factory_related_name="organisation")
 
     class Params:
         public = factory.Trait(kind=OrganisationKind.COMMUNE, siret=None)

@@ -1,0 +1,79 @@
+"""French first, English complete; money, numbers and dates per locale; the switcher is remembered."""
+import subprocess
+import sys
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+from flask_babel import force_locale
+
+from core.i18n import money, number
+from core.models import Role
+from tests.factories import user_for_role
+
+ROOT = Path(__file__).resolve().parents[2]
+NBSP, NNBSP = "\u00a0", "\u202f"
+
+
+@pytest.fixture(scope="module")
+def extracted_ids(tmp_path_factory) -> set[str]:
+    """Every string the code and templates mark for translation, extracted afresh."""
+    pot = tmp_path_factory.mktemp("i18n") / "messages.pot"
+    pybabel = Path(sys.executable).parent / "pybabel"
+    subprocess.run([pybabel, "-q", "extract", "-F", "babel.cfg",
+                    "-k", "_l", "-o", str(pot), "."], cwd=ROOT, check=True)
+    with pot.open("rb") as handle:
+        return {message.id for message in read_po(handle) if message.id}
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_catalogue_translates_every_string_without_fuzzy(locale, extracted_ids):
+    with (ROOT / "translations" / locale / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        catalogue = read_po(handle)
+    missing = sorted(extracted_ids - {m.id for m in catalogue if m.id})
+    untranslated = sorted(m.id for m in catalogue if m.id and not m.string)
+    fuzzy = sorted(m.id for m in catalogue if m.id and m.fuzzy)
+    assert (missing, untranslated, fuzzy) == ([], [], []), "run `make translations-update` and translate"
+
+
+def test_money_numbers_and_dates_follow_the_locale(app):
+    with app.test_request_context(), force_locale("fr"):
+        assert money(Decimal("1234.5")) == f"1{NNBSP}234,50{NBSP}€"
+        assert number(1234567) == f"1{NNBSP}234{NNBSP}567"
+        from flask_babel import format_date
+        assert format_date(date(2026, 11, 23), "long") == "23 novembre 2026"
+    with app.test_request_context(), force_locale("en"):
+        assert money(Decimal("1234.5")) == "€1,234.50"
+        assert number(1234567) == "1,234,567"
+
+
+def test_french_is_the_default_and_english_complete(client):
+    assert 'lang="fr"' in client.get("/login").get_data(as_text=True)
+    assert "Se connecter" in client.get("/login").get_data(as_text=True)
+    client.post("/language", data={"locale": "en", "next": "/login"})
+    page = client.get("/login").get_data(as_text=True)
+    assert 'lang="en"' in page and "Log in" in page
+
+
+def test_the_language_choice_is_remembered_on_the_account(app, client, login):
+    user = user_for_role(Role.IT_MANAGER)
+    login(user)
+    response = client.post("/language", data={"locale": "en", "next": "/account"})
+    assert response.status_code == 302 and response.location == "/account"
+    client.post("/logout")
+    other_browser = app.test_client()
+    other_browser.post("/login", data={"email": user.email, "password": "correct horse battery"})
+    assert "Dashboard" in other_browser.get("/dashboard").get_data(as_text=True)
+
+
+def test_unknown_language_is_refused(client):
+    assert client.post("/language", data={"locale": "xx"}).status_code == 400
+
+
+@pytest.mark.parametrize(("locale", "text"), [("fr", "Page introuvable"), ("en", "Page not found")])
+def test_error_pages_speak_both_languages(client, locale, text):
+    client.post("/language", data={"locale": locale})
+    response = client.get("/no/such/page")
+    assert response.status_code == 404 and text in response.get_data(as_text=True)
