@@ -54,6 +54,14 @@ def from_environment() -> dict:
         "LOGIN_WINDOW_SECONDS": int(os.environ.get("LOGIN_WINDOW_SECONDS", 900)),
         "LOGIN_MAX_FAILURES_PER_ACCOUNT": int(os.environ.get("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)),
         "LOGIN_MAX_FAILURES_PER_ADDRESS": int(os.environ.get("LOGIN_MAX_FAILURES_PER_ADDRESS", 20)),
+        # Reuse: the cascade's stages (days), the donation cap and depreciation (CGPPP L.3212-2),
+        # the default time to collect approved devices, the largest photo.
+        "REUSE_COMMUNE_DAYS": int(os.environ.get("REUSE_COMMUNE_DAYS", 7)),
+        "REUSE_PUBLIC_DAYS": int(os.environ.get("REUSE_PUBLIC_DAYS", 14)),
+        "REUSE_COLLECT_DAYS": int(os.environ.get("REUSE_COLLECT_DAYS", 14)),
+        "DONATION_CAP_EUR": int(os.environ.get("DONATION_CAP_EUR", 300)),
+        "DEPRECIATION_YEARS": int(os.environ.get("DEPRECIATION_YEARS", 5)),
+        "MAX_PHOTO_BYTES": int(os.environ.get("MAX_PHOTO_BYTES", 5 * 1024 * 1024)),
         # Stripe (marketplace issue): card payment stays hidden while these are empty.
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY", ""),
         "STRIPE_PUBLISHABLE_KEY": os.environ.get("STRIPE_PUBLISHABLE_KEY", ""),

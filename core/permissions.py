@@ -45,6 +45,41 @@ def _validated_member(role: Role) -> Callable[[User, object], bool]:
     return lambda user, obj=None: user.role is role and user.organisation.is_validated
 
 
+def _inventory_manager(user: User, organisation: Organisation) -> bool:
+    """IT managers keep their organisation's inventory; admins may act for any organisation."""
+    return _is_admin(user) or (
+        _member_of(user, organisation) and user.role is Role.IT_MANAGER and organisation.kind.is_public_buyer
+    )
+
+
+def _may_see_offer(user: User, offer) -> bool:
+    from reuse import cascade
+    from reuse.models import OfferStatus
+    from core.models import utcnow
+
+    if _is_admin(user) or _member_of(user, offer.organisation):
+        return True
+    if offer.status is not OfferStatus.OPEN:
+        return any(r.organisation_id == user.organisation_id for r in offer.requests)
+    return cascade.sees(offer.organisation, user.organisation, offer.published_at, utcnow())
+
+
+def _may_request(user: User, offer) -> bool:
+    if _member_of(user, offer.organisation) or not _may_see_offer(user, offer):
+        return False
+    if user.role is Role.BENEFICIARY:
+        return user.organisation.is_validated
+    return user.role in (Role.PROCUREMENT_OFFICER, Role.IT_MANAGER) and user.organisation.kind.is_public_buyer
+
+
+def _party_to_request(user: User, reuse_request) -> bool:
+    return _member_of(user, reuse_request.organisation) or _member_of(user, reuse_request.offer.organisation)
+
+
+def _requester(user: User, reuse_request) -> bool:
+    return (_member_of(user, reuse_request.organisation) and user.role is not Role.OBSERVER) or _is_admin(user)
+
+
 RULES: dict[str, Callable[..., bool]] = {
     "dashboard.view": lambda user, obj=None: True,
     "organisation.list": lambda user, obj=None: True,
@@ -62,15 +97,30 @@ RULES: dict[str, Callable[..., bool]] = {
     # Capabilities the later issues build on.
     "marketplace.sell": _validated_member(Role.SUPPLIER),
     "procurement.bid": _validated_member(Role.SUPPLIER),
-    "reuse.request": lambda user, obj=None: (
-        _validated_member(Role.BENEFICIARY)(user) or user.role in PUBLIC_BUYER_STAFF
-    ),
+    # Reuse: inventory, offers, requests, sanitisation.
+    "device.list": lambda user, organisation: _is_admin(user) or (
+        _member_of(user, organisation) and organisation.kind.is_public_buyer),
+    "device.create": _inventory_manager,
+    "device.view": lambda user, device: _is_admin(user) or _member_of(user, device.organisation),
+    "device.edit": lambda user, device: _inventory_manager(user, device.organisation),
+    "offer.create": _inventory_manager,
+    "offer.browse": lambda user, obj=None: user.role is not Role.SUPPLIER,
+    "offer.view": _may_see_offer,
+    "offer.manage": lambda user, offer: _inventory_manager(user, offer.organisation),
+    "offer.request": _may_request,
+    "request.view": lambda user, reuse_request: _is_admin(user) or _party_to_request(user, reuse_request),
+    "request.decide": lambda user, reuse_request: _inventory_manager(user, reuse_request.offer.organisation),
+    "request.cancel": _requester,
+    "request.confirm": _requester,
+    "sanitisation.view": lambda user, record: _is_admin(user) or _member_of(user, record.organisation),
+    "gains.view": lambda user, organisation: _is_admin(user) or _member_of(user, organisation),
 }
 
 # Actions on one organisation's object: a refusal there must not reveal that the object exists.
 OBJECT_ACTIONS = {
     "organisation.view", "organisation.edit", "organisation.view_members", "site.edit",
-    "user.edit", "token.manage",
+    "user.edit", "token.manage", "device.view", "device.edit", "offer.view", "offer.manage",
+    "request.view", "request.decide", "request.cancel", "request.confirm", "sanitisation.view",
 }
 
 

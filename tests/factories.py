@@ -111,3 +111,34 @@ class ApiTokenFactory(BaseFactory):
 
     user = factory.SubFactory(UserFactory)
     name = "test"
+
+
+# --- reuse ---------------------------------------------------------------------------------------
+
+from datetime import date  # noqa: E402
+from decimal import Decimal  # noqa: E402
+
+from reuse.models import Device, DeviceCategory, DeviceStatus, StorageType  # noqa: E402
+
+
+class DeviceFactory(BaseFactory):
+    class Meta:
+        model = Device
+
+    organisation = factory.SubFactory(OrganisationFactory, public=True)
+    category = DeviceCategory.LAPTOP
+    brand = "Lenovo"
+    model = "ThinkPad T480"
+    serial_number = factory.Sequence(lambda n: f"SN{n:06d}")
+    asset_number = factory.Sequence(lambda n: f"INV-{n:05d}")
+    purchase_date = date(2022, 3, 1)
+    purchase_price = Decimal("900.00")
+    storage_type = StorageType.SSD
+    storage_gb = 256
+    ram_gb = 8
+    weight_kg = Decimal("1.65")
+    has_storage_media = True
+    status = DeviceStatus.IN_SERVICE
+
+    class Params:
+        reformed = factory.Trait(status=DeviceStatus.REFORMED, reformed_on=date(2025, 6, 1))

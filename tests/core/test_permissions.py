@@ -6,7 +6,6 @@ table fails `test_every_protected_route_is_in_the_matrix`, so the matrix grows w
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
 
 import pytest
 
@@ -14,9 +13,7 @@ from core import services
 from core.extensions import db
 from core.models import Role
 from tests.factories import OrganisationFactory, UserFactory, user_for_role
-
-ANONYMOUS = "anonymous"
-ROLES = [ANONYMOUS, *Role]
+from tests.matrix import ALL_CASES, ANONYMOUS, ROLES, Case, admin_only, everyone, log_in, register
 PUBLIC_ENDPOINTS = {
     "static", "healthz", "core.home", "core.login", "core.register", "core.forgot_password",
     "core.reset_password", "core.set_language", "api.openapi_json",
@@ -44,31 +41,11 @@ def world() -> World:
     return World(users, pending, pending.sites[0] if pending.sites else None, supplier, stranger, token)
 
 
-def everyone(status: int, **exceptions) -> dict:
-    table = {role: status for role in Role}
-    table.update({Role(name): code for name, code in exceptions.items()})
-    return table
-
-
-def admin_only(status: int = 200, refused: int = 403) -> dict:
-    return everyone(refused, admin=status)
-
-
-@dataclass
-class Case:
-    endpoint: str
-    method: str
-    url: Callable[[World, object], str]
-    expected: dict
-    data: Callable[[World], dict] | None = None
-    anonymous: int = 302
-
-
 def own_organisation(world: World, user) -> str:
     return f"/organisations/{user.organisation_id}"
 
 
-WEB_CASES = [
+WEB_CASES = register([
     Case("core.dashboard", "GET", lambda w, u: "/dashboard", everyone(200)),
     Case("core.account", "GET", lambda w, u: "/account", everyone(200)),
     Case("core.change_password", "POST", lambda w, u: "/account/password", everyone(422)),
@@ -103,26 +80,20 @@ WEB_CASES = [
          admin_only(302, 404), data=lambda w: {"active": "0"}),
     Case("core.admin_audit", "GET", lambda w, u: "/admin/audit", admin_only()),
     Case("core.admin_outbox", "GET", lambda w, u: "/admin/outbox", admin_only()),
-]
+])
 
-API_CASES = [
+API_CASES = register([
     Case("api.me", "GET", lambda w, u: "/api/v1/me", everyone(200), anonymous=401),
     Case("api.organisations", "GET", lambda w, u: "/api/v1/organisations", everyone(200), anonymous=401),
     Case("api.organisation", "GET", lambda w, u: f"/api/v1/organisations/{w.pending.id}",
          admin_only(200, 404), anonymous=401),
     Case("api.organisation", "GET", lambda w, u: f"/api/v1/organisations/{w.supplier.id}",
          everyone(200), anonymous=401),
-]
+])
 
 
 def _case_id(case: Case) -> str:
     return f"{case.method} {case.endpoint} {case.url.__name__ if case.url.__name__ != '<lambda>' else ''}".strip()
-
-
-def _log_in(client, user) -> None:
-    with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
-        session["_fresh"] = True
 
 
 @pytest.mark.parametrize("role", ROLES, ids=str)
@@ -130,7 +101,7 @@ def _log_in(client, user) -> None:
 def test_web_route(client, world, case, role):
     user = None if role == ANONYMOUS else world.users[role]
     if user is not None:
-        _log_in(client, user)
+        log_in(client, user)
     url = case.url(world, user or world.stranger)
     data = case.data(world) if case.data else {}
     response = client.open(url, method=case.method, data=data)
@@ -156,7 +127,7 @@ def test_api_endpoint(client, world, case, role):
 
 
 def test_every_protected_route_is_in_the_matrix(app):
-    covered = {case.endpoint for case in WEB_CASES + API_CASES}
+    covered = {case.endpoint for case in ALL_CASES}
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     assert endpoints - PUBLIC_ENDPOINTS - covered == set()
 
@@ -166,7 +137,7 @@ def test_a_refusal_is_recorded_in_the_audit_log(client, world):
 
     from core.models import AuditEntry
 
-    _log_in(client, world.users[Role.SUPPLIER])
+    log_in(client, world.users[Role.SUPPLIER])
     assert client.get("/admin/audit").status_code == 403
     entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "permission.denied")).one()
     assert entry.actor_id == world.users[Role.SUPPLIER].id

@@ -1,0 +1,61 @@
+"""The reuse cascade: who sees an offer, and when. The owner's commune first, then every public body of
+the territory (communes, EPT, syndicates), then eligible beneficiaries; the stage lengths are settings
+(REUSE_COMMUNE_DAYS, REUSE_PUBLIC_DAYS)."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timedelta
+
+from flask import current_app
+
+from core.models import Organisation, OrganisationKind
+from core.territory import commune_for
+
+
+class Stage(enum.IntEnum):
+    COMMUNE = 1
+    PUBLIC_BODIES = 2
+    BENEFICIARIES = 3
+
+
+def stage_at(published_at: datetime, now: datetime) -> Stage:
+    commune_days = current_app.config["REUSE_COMMUNE_DAYS"]
+    public_days = current_app.config["REUSE_PUBLIC_DAYS"]
+    if now < published_at + timedelta(days=commune_days):
+        return Stage.COMMUNE
+    if now < published_at + timedelta(days=commune_days + public_days):
+        return Stage.PUBLIC_BODIES
+    return Stage.BENEFICIARIES
+
+
+def stage_opens_at(published_at: datetime, stage: Stage) -> datetime:
+    commune_days = current_app.config["REUSE_COMMUNE_DAYS"]
+    public_days = current_app.config["REUSE_PUBLIC_DAYS"]
+    offsets = {Stage.COMMUNE: 0, Stage.PUBLIC_BODIES: commune_days,
+               Stage.BENEFICIARIES: commune_days + public_days}
+    return published_at + timedelta(days=offsets[stage])
+
+
+def _commune_insee(organisation: Organisation) -> str | None:
+    if organisation.insee_code:
+        return organisation.insee_code
+    commune = commune_for(organisation.postcode, organisation.city)
+    return commune.insee if commune else None
+
+
+def first_stage_for(owner: Organisation, organisation: Organisation) -> Stage:
+    """The stage from which `organisation` sees the offers of `owner`."""
+    same_commune = _commune_insee(owner) is not None and _commune_insee(owner) == _commune_insee(organisation)
+    if same_commune and organisation.kind is not OrganisationKind.SUPPLIER:
+        return Stage.COMMUNE
+    if organisation.kind.is_public_buyer:
+        return Stage.PUBLIC_BODIES
+    if organisation.kind is OrganisationKind.BENEFICIARY:
+        return Stage.BENEFICIARIES
+    return Stage.BENEFICIARIES + 1  # suppliers never see donations
+
+
+def sees(owner: Organisation, organisation: Organisation, published_at: datetime, now: datetime) -> bool:
+    if owner.id == organisation.id:
+        return True
+    return first_stage_for(owner, organisation) <= stage_at(published_at, now)

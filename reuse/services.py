@@ -1,0 +1,493 @@
+"""Every change to devices, offers and requests: check the permission and the rule, change, record.
+
+Services never commit; the caller commits once. Units of an offer are taken and given back only by
+`_take_units` / `_return_units`, single conditional UPDATEs, so that concurrent requests for the last
+unit cannot both succeed (on PostgreSQL and on SQLite alike).
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, fields
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+
+from core import audit, permissions
+from core.errors import RuleViolation
+from core.extensions import db
+from core.models import Organisation, OrganisationKind, Site, User, utcnow
+from reuse import cascade
+from reuse.models import (
+    HOLDING_STATUSES,
+    TRANSITIONS,
+    Condition,
+    Destination,
+    Device,
+    DeviceCategory,
+    DevicePhoto,
+    DeviceStatus,
+    Offer,
+    OfferStatus,
+    RecyclingRecord,
+    RequestStatus,
+    ReuseRequest,
+    SanitisationRecord,
+    SanitisationType,
+    StorageType,
+)
+
+MAX_AGE_FOR_REUSE_YEARS = 10  # décret 2023-266: older reformed equipment goes to recycling
+PHOTO_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+
+
+def today() -> date:
+    return utcnow().date()
+
+
+def _reference(prefix: str) -> str:
+    # Unguessable: the reference alone lets its holder open the public verification page.
+    return f"{prefix}-{today().year}-{secrets.token_hex(5).upper()}"
+
+
+# --- devices -----------------------------------------------------------------------------------
+
+@dataclass
+class DeviceData:
+    category: DeviceCategory
+    brand: str = ""
+    model: str = ""
+    serial_number: str | None = None
+    asset_number: str | None = None
+    purchase_date: date | None = None
+    purchase_price: Decimal | None = None
+    cpu: str = ""
+    ram_gb: int | None = None
+    storage_type: StorageType = StorageType.NONE
+    storage_gb: int | None = None
+    screen_inches: Decimal | None = None
+    condition: Condition | None = None
+    weight_kg: Decimal | None = None
+    has_storage_media: bool | None = None
+    site_id: int | None = None
+    notes: str = ""
+
+    def cleaned(self) -> DeviceData:
+        for name in ("serial_number", "asset_number"):
+            value = getattr(self, name)
+            setattr(self, name, value.strip() or None if isinstance(value, str) else value)
+        if self.weight_kg is None:
+            self.weight_kg = self.category.factors.weight_kg
+        if self.has_storage_media is None:
+            self.has_storage_media = self.storage_type is not StorageType.NONE
+        return self
+
+
+def _check_device(organisation: Organisation, data: DeviceData, existing: Device | None = None) -> None:
+    if not data.serial_number and not data.asset_number:
+        raise RuleViolation(_("Give the serial number or the asset number of the device."))
+    if data.purchase_price is not None and data.purchase_price < 0:
+        raise RuleViolation(_("The purchase price cannot be negative."))
+    if data.purchase_date is not None and data.purchase_date > today():
+        raise RuleViolation(_("The purchase date is in the future."))
+    if data.weight_kg is not None and data.weight_kg <= 0:
+        raise RuleViolation(_("The weight must be positive."))
+    if data.site_id is not None:
+        site = db.session.get(Site, data.site_id)
+        if site is None or site.organisation_id != organisation.id:
+            raise RuleViolation(_("This site does not belong to your organisation."))
+    for name, label in (("serial_number", _("serial number")), ("asset_number", _("asset number"))):
+        value = getattr(data, name)
+        if value:
+            clash = db.session.scalar(select(Device).where(
+                Device.organisation_id == organisation.id, getattr(Device, name) == value))
+            if clash is not None and clash is not existing:
+                raise RuleViolation(_("Another device of your inventory has the %(field)s %(value)s.",
+                                      field=label, value=value))
+
+
+def _apply(device: Device, data: DeviceData) -> None:
+    for field in fields(DeviceData):
+        setattr(device, field.name, getattr(data, field.name))
+
+
+def create_device(actor: User, organisation: Organisation, data: DeviceData) -> Device:
+    permissions.require(actor, "device.create", organisation)
+    data = data.cleaned()
+    _check_device(organisation, data)
+    device = Device(organisation=organisation, status=DeviceStatus.IN_SERVICE)
+    _apply(device, data)
+    db.session.add(device)
+    return device
+
+
+def update_device(actor: User, device: Device, data: DeviceData) -> Device:
+    permissions.require(actor, "device.edit", device)
+    data = data.cleaned()
+    _check_device(device.organisation, data, existing=device)
+    _apply(device, data)
+    return device
+
+
+def add_photo(actor: User, device: Device, content: bytes) -> DevicePhoto:
+    """Keep an image after checking it really is one (JPEG, PNG or WebP) and is not too large."""
+    from io import BytesIO
+
+    from PIL import Image, UnidentifiedImageError
+
+    permissions.require(actor, "device.edit", device)
+    if len(content) > current_app.config["MAX_PHOTO_BYTES"]:
+        raise RuleViolation(_("The photo is larger than %(mb)d MB.",
+                              mb=current_app.config["MAX_PHOTO_BYTES"] // (1024 * 1024)))
+    try:
+        with Image.open(BytesIO(content)) as image:
+            image.verify()
+            kind = image.format
+    except (UnidentifiedImageError, OSError, SyntaxError):
+        raise RuleViolation(_("The file is not an image (JPEG, PNG or WebP).")) from None
+    if kind not in PHOTO_TYPES:
+        raise RuleViolation(_("The file is not an image (JPEG, PNG or WebP)."))
+    photo = DevicePhoto(device=device, content_type=PHOTO_TYPES[kind], data=content)
+    db.session.add(photo)
+    return photo
+
+
+def _move(actor: User, device: Device, target: DeviceStatus, **details) -> None:
+    """The one place a device changes status: only along TRANSITIONS, always audited."""
+    if target not in TRANSITIONS[device.status]:
+        raise RuleViolation(_("%(device)s is “%(status)s”: it cannot become “%(target)s”.",
+                              device=str(device), status=device.status.label, target=target.label))
+    before = device.status
+    device.status = target
+    audit.record(actor, "device.status_changed", device, status=[before.value, target.value], **details)
+
+
+def is_too_old_for_reuse(device: Device, on: date | None = None) -> bool:
+    age = device.age_years(on or today())
+    return age is not None and age > MAX_AGE_FOR_REUSE_YEARS
+
+
+def _require_sanitised(device: Device) -> None:
+    if device.has_storage_media and not device.is_sanitised:
+        raise RuleViolation(_("%(device)s holds storage media: record its data sanitisation before it "
+                              "leaves your organisation.", device=str(device)))
+
+
+def reform(actor: User, device: Device, on: date | None = None) -> None:
+    permissions.require(actor, "device.edit", device)
+    _move(actor, device, DeviceStatus.REFORMED)
+    device.reformed_on = on or today()
+
+
+# --- offers and the cascade --------------------------------------------------------------------
+
+def create_offer(actor: User, devices: list[Device], title: str, description: str = "",
+                 site: Site | None = None) -> Offer:
+    """Offer one device or a lot of identical devices (same category) for reuse."""
+    if not devices:
+        raise RuleViolation(_("Choose at least one device to offer."))
+    owner = devices[0].organisation
+    permissions.require(actor, "offer.create", owner)
+    if len({d.organisation_id for d in devices}) > 1 or len({d.category for d in devices}) > 1:
+        raise RuleViolation(_("A lot holds identical devices of one organisation and one category."))
+    for device in devices:
+        permissions.require(actor, "device.edit", device)
+        if is_too_old_for_reuse(device):
+            raise RuleViolation(_("%(device)s is more than 10 years old: it goes to recycling, not to an "
+                                  "offer (décret 2023-266).", device=str(device)))
+    if site is not None and site.organisation_id != owner.id:
+        raise RuleViolation(_("This site does not belong to your organisation."))
+    offer = Offer(organisation=owner, title=title.strip() or str(devices[0]), description=description,
+                  category=devices[0].category, quantity=len(devices), available=len(devices),
+                  site=site or devices[0].site, created_by_id=actor.id, published_at=utcnow())
+    db.session.add(offer)
+    for device in devices:
+        _move(actor, device, DeviceStatus.OFFERED)
+        device.offer = offer
+        device.refurbisher_id = None
+    return offer
+
+
+def withdraw_offer(actor: User, offer: Offer) -> None:
+    permissions.require(actor, "offer.manage", offer)
+    if any(r.status in HOLDING_STATUSES for r in offer.requests):
+        raise RuleViolation(_("Answer the pending and approved requests before withdrawing the offer."))
+    offer.status = OfferStatus.WITHDRAWN
+    for device in offer.devices:
+        if device.status is DeviceStatus.OFFERED:
+            _move(actor, device, DeviceStatus.REFORMED)
+            device.offer = None
+
+
+def visible_offers(user: User, now: datetime | None = None) -> list[Offer]:
+    """Open offers with units left that the user's organisation sees at this point of the cascade."""
+    now = now or utcnow()
+    offers = db.session.scalars(select(Offer).where(Offer.status == OfferStatus.OPEN, Offer.available > 0)
+                                .order_by(Offer.published_at.desc())).all()
+    return [offer for offer in offers if permissions.may(user, "offer.view", offer)]
+
+
+def net_book_value(device: Device, on: date) -> Decimal | None:
+    """Purchase price depreciated linearly over DEPRECIATION_YEARS; None when the price is unknown."""
+    if device.purchase_price is None:
+        return None
+    years = Decimal(current_app.config["DEPRECIATION_YEARS"])
+    age = Decimal(str(device.age_years(on) or 0))
+    remaining = max(Decimal(0), Decimal(1) - age / years)
+    return (device.purchase_price * remaining).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def eligibility(offer: Offer, organisation: Organisation, on: date | None = None) -> dict:
+    """Whether `organisation` may receive this offer free of charge, and why (shown to both sides).
+
+    A beneficiary must fall under a donation category (CGPPP L.3212-2) and each unit's net book value
+    must not exceed DONATION_CAP_EUR. Public bodies receive transfers between public bodies."""
+    on = on or today()
+    cap = Decimal(current_app.config["DONATION_CAP_EUR"])
+    values = [net_book_value(d, on) for d in offer.devices if d.status is DeviceStatus.OFFERED]
+    known = [v for v in values if v is not None]
+    highest = max(known) if known else None
+    result = {"cap": str(cap), "highest_unit_value": str(highest) if highest is not None else None,
+              "eligible": True, "reasons": []}
+    if organisation.kind.is_public_buyer:
+        result["route"] = "public_transfer"
+        return result
+    result["route"] = "donation"
+    if organisation.kind is not OrganisationKind.BENEFICIARY or organisation.beneficiary_category is None:
+        result["eligible"] = False
+        result["reasons"].append("not_a_donation_beneficiary")
+    if not organisation.is_validated:
+        result["eligible"] = False
+        result["reasons"].append("not_validated")
+    if any(v is None for v in values):
+        result["eligible"] = False
+        result["reasons"].append("unknown_value")
+    elif highest is not None and highest > cap:
+        result["eligible"] = False
+        result["reasons"].append("over_cap")
+    return result
+
+
+ELIGIBILITY_REASONS = {
+    "not_a_donation_beneficiary": lambda: _("The organisation does not fall under a donation category."),
+    "not_validated": lambda: _("The organisation is not validated by the EPT yet."),
+    "unknown_value": lambda: _("The purchase price of a unit is unknown, so its net book value cannot be "
+                               "checked against the donation cap."),
+    "over_cap": lambda: _("A unit's net book value is above the donation cap."),
+}
+
+
+def _take_units(offer: Offer, quantity: int) -> bool:
+    result = db.session.execute(
+        update(Offer).where(Offer.id == offer.id, Offer.status == OfferStatus.OPEN,
+                            Offer.available >= quantity)
+        .values(available=Offer.available - quantity)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(offer, ["available"])
+    return result.rowcount == 1
+
+
+def _return_units(offer: Offer, quantity: int) -> None:
+    db.session.execute(update(Offer).where(Offer.id == offer.id)
+                       .values(available=Offer.available + quantity)
+                       .execution_options(synchronize_session=False))
+    db.session.refresh(offer, ["available"])
+
+
+def request_offer(actor: User, offer: Offer, quantity: int, purpose: str) -> ReuseRequest:
+    permissions.require(actor, "offer.request", offer)
+    if quantity < 1:
+        raise RuleViolation(_("Ask for at least one unit."))
+    if not purpose.strip():
+        raise RuleViolation(_("Say what the equipment will be used for."))
+    check = eligibility(offer, actor.organisation)
+    if not check["eligible"]:
+        raise RuleViolation(" ".join(ELIGIBILITY_REASONS[r]() for r in check["reasons"]))
+    if not _take_units(offer, quantity):
+        raise RuleViolation(_("Only %(n)d unit(s) left: another organisation was quicker.", n=offer.available)
+                            if offer.available else
+                            _("No unit is left: another organisation was quicker."))
+    reuse_request = ReuseRequest(offer=offer, organisation=actor.organisation, requested_by_id=actor.id,
+                                 quantity=quantity, purpose=purpose.strip(), eligibility=check)
+    db.session.add(reuse_request)
+    return reuse_request
+
+
+def approve_request(actor: User, reuse_request: ReuseRequest, collect_by: date | None = None) -> None:
+    permissions.require(actor, "request.decide", reuse_request)
+    if reuse_request.status is not RequestStatus.PENDING:
+        raise RuleViolation(_("Only a request awaiting decision can be approved."))
+    collect_by = collect_by or today() + timedelta(days=current_app.config["REUSE_COLLECT_DAYS"])
+    if collect_by < today():
+        raise RuleViolation(_("The collection date is in the past."))
+    free = [d for d in reuse_request.offer.devices if d.status is DeviceStatus.OFFERED][:reuse_request.quantity]
+    for device in free:
+        _move(actor, device, DeviceStatus.RESERVED)
+        device.request = reuse_request
+    reuse_request.status = RequestStatus.APPROVED
+    reuse_request.decided_by_id = actor.id
+    reuse_request.decided_at = utcnow()
+    reuse_request.collect_by = collect_by
+    audit.record(actor, "reuse.request.approved", reuse_request)
+
+
+def _release(actor: User | None, reuse_request: ReuseRequest) -> None:
+    """Give the request's units back to its offer."""
+    for device in list(reuse_request.devices):
+        _move(actor, device, DeviceStatus.OFFERED)
+        device.request = None
+    _return_units(reuse_request.offer, reuse_request.quantity)
+
+
+def refuse_request(actor: User, reuse_request: ReuseRequest, reason: str) -> None:
+    permissions.require(actor, "request.decide", reuse_request)
+    if reuse_request.status is not RequestStatus.PENDING:
+        raise RuleViolation(_("Only a request awaiting decision can be refused."))
+    if not reason.strip():
+        raise RuleViolation(_("Say why the request is refused."))
+    _release(actor, reuse_request)
+    reuse_request.status = RequestStatus.REFUSED
+    reuse_request.refusal_reason = reason.strip()
+    reuse_request.decided_by_id = actor.id
+    reuse_request.decided_at = utcnow()
+    audit.record(actor, "reuse.request.refused", reuse_request, reason=reason.strip())
+
+
+def cancel_request(actor: User, reuse_request: ReuseRequest) -> None:
+    permissions.require(actor, "request.cancel", reuse_request)
+    if reuse_request.status not in HOLDING_STATUSES:
+        raise RuleViolation(_("This request can no longer be cancelled."))
+    _release(actor, reuse_request)
+    reuse_request.status = RequestStatus.CANCELLED
+    audit.record(actor, "reuse.request.cancelled", reuse_request)
+
+
+def expire_overdue_requests(on: date | None = None) -> int:
+    """Approved requests not collected by their date expire; their units return to the offer."""
+    on = on or today()
+    overdue = db.session.scalars(select(ReuseRequest).where(
+        ReuseRequest.status == RequestStatus.APPROVED, ReuseRequest.collect_by < on)).all()
+    for reuse_request in overdue:
+        _release(None, reuse_request)
+        reuse_request.status = RequestStatus.EXPIRED
+        audit.record(None, "reuse.request.expired", reuse_request)
+    return len(overdue)
+
+
+def hand_over(actor: User, reuse_request: ReuseRequest) -> None:
+    permissions.require(actor, "request.decide", reuse_request)
+    if reuse_request.status is not RequestStatus.APPROVED:
+        raise RuleViolation(_("Only an approved request can be handed over."))
+    for device in reuse_request.devices:
+        _require_sanitised(device)
+    for device in reuse_request.devices:
+        _move(actor, device, DeviceStatus.HANDED_OVER)
+        device.left_on = today()
+    reuse_request.status = RequestStatus.HANDED_OVER
+    reuse_request.handed_over_at = utcnow()
+    reuse_request.agreement_reference = _reference("CES")
+    offer = reuse_request.offer
+    if offer.available == 0 and not any(r.status in HOLDING_STATUSES for r in offer.requests):
+        offer.status = OfferStatus.CLOSED
+    audit.record(actor, "reuse.request.handed_over", reuse_request)
+
+
+def confirm_receipt(actor: User, reuse_request: ReuseRequest) -> None:
+    permissions.require(actor, "request.confirm", reuse_request)
+    if reuse_request.status is not RequestStatus.HANDED_OVER:
+        raise RuleViolation(_("Only equipment handed over can be confirmed as received."))
+    reuse_request.status = RequestStatus.RECEIVED
+    reuse_request.received_at = utcnow()
+    audit.record(actor, "reuse.request.received", reuse_request)
+
+
+# --- reconditioning, sale, recycling ---------------------------------------------------------
+
+def send_for_reconditioning(actor: User, device: Device, refurbisher: Organisation) -> None:
+    permissions.require(actor, "device.edit", device)
+    if refurbisher.kind is not OrganisationKind.SUPPLIER or not refurbisher.is_validated:
+        raise RuleViolation(_("Choose a validated supplier as refurbisher."))
+    _require_sanitised(device)
+    if device.status is DeviceStatus.OFFERED:
+        if not _take_units(device.offer, 1):
+            raise RuleViolation(_("All units of the offer are requested: answer the requests first."))
+        device.offer.quantity -= 1
+        device.offer = None
+    _move(actor, device, DeviceStatus.RECONDITIONING, refurbisher=refurbisher.name)
+    device.refurbisher = refurbisher
+
+
+def sell(actor: User, device: Device, price: Decimal, buyer: str) -> None:
+    permissions.require(actor, "device.edit", device)
+    if price < 0:
+        raise RuleViolation(_("The sale price cannot be negative."))
+    _require_sanitised(device)
+    _move(actor, device, DeviceStatus.SOLD, price=str(price), buyer=buyer)
+    device.sale_price = price
+    device.sold_to = buyer.strip()
+    device.left_on = today()
+
+
+def recycle(actor: User, devices: list[Device], operator: str, pickup_on: date, weight_kg: Decimal | None,
+            tracking_reference: str) -> RecyclingRecord:
+    if not devices:
+        raise RuleViolation(_("Choose at least one device to recycle."))
+    owner = devices[0].organisation
+    for device in devices:
+        permissions.require(actor, "device.edit", device)
+        if device.organisation_id != owner.id:
+            raise RuleViolation(_("A pick-up holds devices of one organisation."))
+        _require_sanitised(device)
+    if not operator.strip() or not tracking_reference.strip():
+        raise RuleViolation(_("Name the WEEE operator and give the waste-tracking reference."))
+    weight = weight_kg if weight_kg is not None else sum((d.weight_kg for d in devices), Decimal(0))
+    record = RecyclingRecord(organisation_id=owner.id, operator=operator.strip(), pickup_on=pickup_on,
+                             weight_kg=weight, tracking_reference=tracking_reference.strip(),
+                             recorded_by_id=actor.id)
+    db.session.add(record)
+    for device in devices:
+        _move(actor, device, DeviceStatus.RECYCLED, operator=operator.strip())
+        device.recycling = record
+        device.left_on = pickup_on
+    return record
+
+
+# --- data sanitisation -------------------------------------------------------------------------
+
+@dataclass
+class SanitisationData:
+    media_type: str
+    sanitisation_type: SanitisationType
+    method: str
+    tool: str
+    tool_version: str
+    verification_method: str
+    destination: Destination
+    performed_by: str
+    performed_on: date
+    validated_by: str
+    validated_on: date
+
+
+def record_sanitisation(actor: User, devices: list[Device], data: SanitisationData) -> SanitisationRecord:
+    if not devices:
+        raise RuleViolation(_("Choose at least one device."))
+    owner = devices[0].organisation
+    for device in devices:
+        permissions.require(actor, "device.edit", device)
+        if device.organisation_id != owner.id:
+            raise RuleViolation(_("A certificate covers devices of one organisation."))
+        if device.status in {DeviceStatus.HANDED_OVER, DeviceStatus.SOLD, DeviceStatus.RECYCLED}:
+            raise RuleViolation(_("%(device)s has already left your organisation.", device=str(device)))
+    if data.validated_on < data.performed_on:
+        raise RuleViolation(_("The validation cannot come before the sanitisation."))
+    if data.performed_on > today():
+        raise RuleViolation(_("The sanitisation date is in the future."))
+    record = SanitisationRecord(reference=_reference("EFF"), organisation_id=owner.id, recorded_by_id=actor.id,
+                                **{f.name: getattr(data, f.name) for f in fields(SanitisationData)})
+    record.devices = list(devices)
+    db.session.add(record)
+    return record
