@@ -1,4 +1,5 @@
-"""The landing page after login, one per role."""
+"""The landing page after login, one per role. Each domain adds its figures through
+`DASHBOARD_SECTIONS`: functions of the user returning template variables."""
 from __future__ import annotations
 
 from flask import render_template
@@ -9,6 +10,8 @@ from core import permissions
 from core.extensions import db
 from core.models import Organisation, Role, User, ValidationStatus
 from core.views import bp
+
+DASHBOARD_SECTIONS: list = []
 
 
 @bp.get("/dashboard")
@@ -23,4 +26,6 @@ def dashboard():
         )
         context["organisation_count"] = db.session.scalar(select(func.count(Organisation.id)))
         context["user_count"] = db.session.scalar(select(func.count(User.id)))
+    for section in DASHBOARD_SECTIONS:
+        context.update(section(current_user))
     return render_template(f"core/dashboard/{current_user.role.value}.html", **context)

@@ -12,10 +12,15 @@ class NavItem(NamedTuple):
     endpoint: str
     label: object
     action: str
+    on_own_organisation: bool = False  # the permission is asked about the user's organisation
 
 
 NAV_ITEMS = (
     NavItem("core.dashboard", _l("Dashboard"), "dashboard.view"),
+    NavItem("reuse.inventory", _l("Inventory"), "device.list", True),
+    NavItem("reuse.offers", _l("Reuse offers"), "offer.browse"),
+    NavItem("reuse.requests", _l("Reuse requests"), "offer.browse"),
+    NavItem("reuse.gains", _l("Reuse gains"), "gains.view", True),
     NavItem("core.organisations", _l("Organisations"), "organisation.list"),
     NavItem("core.admin_organisations", _l("Registrations"), "organisation.validate"),
     NavItem("core.admin_users", _l("Users"), "user.list"),
@@ -25,4 +30,7 @@ NAV_ITEMS = (
 
 
 def navigation_for(user) -> list[NavItem]:
-    return [item for item in NAV_ITEMS if permissions.may(user, item.action)]
+    if user is None or not user.is_authenticated:
+        return []
+    return [item for item in NAV_ITEMS
+            if permissions.may(user, item.action, user.organisation if item.on_own_organisation else None)]

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("reuse", __name__, url_prefix="/reuse")
 
-from reuse.views import devices, documents, imports, offers  # noqa: E402,F401
+from reuse.views import dashboard, devices, documents, imports, offers  # noqa: E402,F401

@@ -16,7 +16,7 @@ from tests.factories import OrganisationFactory, UserFactory, user_for_role
 from tests.matrix import ALL_CASES, ANONYMOUS, ROLES, Case, admin_only, everyone, log_in, register
 PUBLIC_ENDPOINTS = {
     "static", "healthz", "core.home", "core.login", "core.register", "core.forgot_password",
-    "core.reset_password", "core.set_language", "api.openapi_json",
+    "core.reset_password", "core.set_language", "api.openapi_json", "reuse.verify", "reuse.verify_form",
 }
 
 

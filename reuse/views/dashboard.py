@@ -1,0 +1,40 @@
+"""What the reuse circuit adds to each role's dashboard."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from core import permissions
+from core.extensions import db
+from core.models import Role
+from core.views.dashboard import DASHBOARD_SECTIONS
+from reuse import gains, services
+from reuse.models import Device, Offer, RequestStatus, ReuseRequest
+
+
+def reuse_figures(user) -> dict:
+    year = services.today().year
+    figures: dict = {"reuse_year": year}
+    organisation = user.organisation
+    if permissions.may(user, "device.list", organisation):
+        figures["device_counts"] = dict(db.session.execute(
+            select(Device.status, func.count(Device.id)).where(Device.organisation_id == organisation.id)
+            .group_by(Device.status)).all())
+        figures["requests_to_answer"] = db.session.scalar(
+            select(func.count(ReuseRequest.id)).join(ReuseRequest.offer).where(
+                Offer.organisation_id == organisation.id, ReuseRequest.status == RequestStatus.PENDING))
+    if permissions.may(user, "offer.browse"):
+        figures["offers_for_me"] = len([o for o in services.visible_offers(user)
+                                        if o.organisation_id != organisation.id])
+        figures["my_requests"] = db.session.scalars(
+            select(ReuseRequest).where(ReuseRequest.organisation_id == organisation.id,
+                                       ReuseRequest.status.in_([RequestStatus.PENDING, RequestStatus.APPROVED,
+                                                                RequestStatus.HANDED_OVER]))
+            .order_by(ReuseRequest.created_at.desc())).all()
+    if permissions.may(user, "gains.view", organisation):
+        figures["gains"] = gains.organisation_gains(organisation.id, year)
+    if user.role in (Role.ADMIN, Role.OBSERVER):
+        figures["territory_gains"] = gains.territory_gains(year)
+    return figures
+
+
+DASHBOARD_SECTIONS.append(reuse_figures)
