@@ -113,3 +113,6 @@ def organisation(organisation_id: int):
 @bp.get("/openapi.json")
 def openapi_json():
     return jsonify(openapi.document())
+
+
+from reuse import api as reuse_api  # noqa: E402,F401

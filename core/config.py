@@ -62,6 +62,8 @@ def from_environment() -> dict:
         "DONATION_CAP_EUR": int(os.environ.get("DONATION_CAP_EUR", 300)),
         "DEPRECIATION_YEARS": int(os.environ.get("DEPRECIATION_YEARS", 5)),
         "MAX_PHOTO_BYTES": int(os.environ.get("MAX_PHOTO_BYTES", 5 * 1024 * 1024)),
+        # Uploaded CSV files wait here between the import preview and its confirmation.
+        "IMPORT_FOLDER": os.environ.get("IMPORT_FOLDER", str(instance / "imports")),
         # Stripe (marketplace issue): card payment stays hidden while these are empty.
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY", ""),
         "STRIPE_PUBLISHABLE_KEY": os.environ.get("STRIPE_PUBLISHABLE_KEY", ""),

@@ -136,6 +136,10 @@ def load() -> dict[str, int]:
         _user(organisation, "reboot@fournisseur.example", "Contact Reboot Cachan", Role.SUPPLIER)
 
     db.session.flush()
+    from reuse import demo as reuse_demo
+
+    reuse_demo.load()
+    db.session.flush()
     return {
         "organisations": db.session.query(Organisation).count(),
         "users": db.session.query(User).count(),

@@ -120,7 +120,7 @@ RULES: dict[str, Callable[..., bool]] = {
 OBJECT_ACTIONS = {
     "organisation.view", "organisation.edit", "organisation.view_members", "site.edit",
     "user.edit", "token.manage", "device.view", "device.edit", "offer.view", "offer.manage",
-    "request.view", "request.decide", "request.cancel", "request.confirm", "sanitisation.view",
+    "request.view", "request.cancel", "request.confirm", "sanitisation.view",
 }
 
 

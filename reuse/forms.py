@@ -113,3 +113,17 @@ class SaleForm(FlaskForm):
     price = DecimalField(_l("Sale price (€)"), places=2, validators=[DataRequired(), NumberRange(min=0)])
     buyer = StringField(_l("Buyer"), validators=[DataRequired(), Length(max=200)])
     submit = SubmitField(_l("Record the sale"))
+
+
+class ImportForm(FlaskForm):
+    file = FileField(_l("CSV file"), validators=[
+        FileRequired(_l("Choose a file.")),
+        FileAllowed(["csv", "txt"], _l("Choose a CSV file (.csv or .txt)."))],
+        description=_l("Circuit's template, a GLPI export or a Snipe-IT export; columns separated by "
+                       "“;” or “,”."))
+    category = SelectField(
+        _l("Category of the devices"),
+        choices=options([("", "—")] + [(c.value, label) for c, label in CATEGORY_LABELS.items()]),
+        validators=[Optional()],
+        description=_l("Used when the file has no category or type column, e.g. a GLPI export of monitors."))
+    submit = SubmitField(_l("Preview the import"))

@@ -11,6 +11,7 @@ from core.errors import RuleViolation
 from core.extensions import db
 from core.forms import ConfirmForm, options
 from core.models import Organisation, OrganisationKind, ValidationStatus
+from core.views.helpers import attempt
 from reuse import services
 from reuse.forms import DeviceForm, PhotoForm, ReconditioningForm, RecyclingForm, SaleForm, SanitisationForm
 from reuse.models import (CATEGORY_LABELS, STATUS_LABELS, Condition, Destination, Device, DeviceCategory,
@@ -134,13 +135,7 @@ def edit_device(device_id: int):
 
 def _operation(device: Device, operation, success: str, *args):
     """Run one lifecycle operation on a device and go back to its page."""
-    try:
-        operation(current_user, device, *args)
-        db.session.commit()
-        flash(success, "success")
-    except RuleViolation as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    attempt(lambda: operation(current_user, device, *args), success)
     return redirect(url_for("reuse.device", device_id=device.id))
 
 

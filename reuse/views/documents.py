@@ -1,2 +1,84 @@
-"""Placeholder, filled below."""
-from reuse.views import bp  # noqa: F401
+"""The reuse circuit's documents: the data-sanitisation certificate and the transfer or donation
+agreement as PDF, and the public page where anyone holding a certificate's reference checks it."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from core import permissions
+from core.extensions import db
+from core.pdf import pdf_response, render_pdf
+from reuse.models import RequestStatus, ReuseRequest, SanitisationRecord
+from reuse.services import net_book_value
+from reuse.views import bp
+
+# The agreement exists once the equipment has left its owner.
+AGREEMENT_STATUSES = {RequestStatus.HANDED_OVER, RequestStatus.RECEIVED}
+
+
+def _verification_url(reference: str) -> str:
+    return url_for("reuse.verify", reference=reference, _external=True)
+
+
+@bp.get("/sanitisations/<int:record_id>/certificate.pdf")
+@login_required
+def sanitisation_certificate(record_id: int):
+    record = db.get_or_404(SanitisationRecord, record_id)
+    permissions.require(current_user, "sanitisation.view", record)
+    pdf = render_pdf("documents/sanitisation_certificate.html", record=record,
+                     verification_url=_verification_url(record.reference))
+    return pdf_response(pdf, f"{record.reference}.pdf")
+
+
+@bp.get("/requests/<int:request_id>/agreement.pdf")
+@login_required
+def transfer_agreement(request_id: int):
+    req = db.get_or_404(ReuseRequest, request_id)
+    permissions.require(current_user, "request.view", req)
+    if req.status not in AGREEMENT_STATUSES or req.handed_over_at is None:
+        abort(404)
+    handed_over_on = req.handed_over_at.date()
+    # Between public bodies it is a transfer (cession); to a beneficiary, a donation (CGPPP L.3212-2).
+    donation = (req.eligibility or {}).get("route") == "donation"
+    lines = [{"device": device, "value": net_book_value(device, handed_over_on)} for device in req.devices]
+    certificates: dict[str, dict] = {}
+    for device in req.devices:
+        for record in device.sanitisations:
+            entry = certificates.setdefault(record.reference, {
+                "reference": record.reference, "serials": [], "url": _verification_url(record.reference)})
+            entry["serials"].append(device.serial_number or device.asset_number or "")
+    pdf = render_pdf(
+        "documents/transfer_agreement.html",
+        req=req, owner=req.offer.organisation, receiver=req.organisation, donation=donation,
+        title=_("Donation agreement") if donation else _("Transfer agreement"),
+        handed_over_on=handed_over_on, lines=lines,
+        total=sum((line["value"] for line in lines if line["value"] is not None), Decimal("0.00")),
+        unknown_values=sum(1 for line in lines if line["value"] is None),
+        certificates=list(certificates.values()),
+    )
+    return pdf_response(pdf, f"{req.agreement_reference}.pdf")
+
+
+# --- public verification of a certificate --------------------------------------------------------
+
+@bp.get("/verify")
+def verify_form():
+    reference = request.args.get("reference", "").strip()
+    if reference:
+        return redirect(url_for("reuse.verify", reference=reference))
+    return render_template("reuse/verify.html", record=None, reference="")
+
+
+@bp.get("/verify/<reference>")
+def verify(reference: str):
+    """Open to anyone: the reference is unguessable, and the page shows what the holder of the
+    certificate already reads on it, minus the names of the people who performed and validated."""
+    reference = reference.strip().upper()
+    record = db.session.scalar(select(SanitisationRecord).where(SanitisationRecord.reference == reference))
+    if record is None:
+        return render_template("reuse/verify.html", record=None, reference=reference), 404
+    return render_template("reuse/verify.html", record=record, reference=reference)

@@ -11,6 +11,7 @@ from core.errors import RuleViolation
 from core.extensions import db
 from core.forms import ConfirmForm, options
 from core.models import utcnow
+from core.views.helpers import attempt
 from reuse import cascade, services
 from reuse.forms import ApproveForm, OfferForm, RefuseForm, RequestForm
 from reuse.models import Offer, RequestStatus, ReuseRequest
@@ -99,13 +100,8 @@ def withdraw_offer(offer_id: int):
     permissions.require(current_user, "offer.manage", offer_)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        services.withdraw_offer(current_user, offer_)
-        db.session.commit()
-        flash(_("The offer is withdrawn; its devices are back in your surplus."), "success")
-    except RuleViolation as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    attempt(lambda: services.withdraw_offer(current_user, offer_),
+            _("The offer is withdrawn; its devices are back in your surplus."))
     return redirect(url_for("reuse.offer", offer_id=offer_.id))
 
 
@@ -129,13 +125,7 @@ def _request_or_404(request_id: int) -> ReuseRequest:
 
 
 def _decide(reuse_request: ReuseRequest, operation, success: str, *args):
-    try:
-        operation(current_user, reuse_request, *args)
-        db.session.commit()
-        flash(success, "success")
-    except RuleViolation as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    attempt(lambda: operation(current_user, reuse_request, *args), success)
     return redirect(url_for("reuse.offer", offer_id=reuse_request.offer_id))
 
 
@@ -176,13 +166,7 @@ def cancel_request(request_id: int):
     reuse_request = _request_or_404(request_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        services.cancel_request(current_user, reuse_request)
-        db.session.commit()
-        flash(_("Your request is cancelled."), "success")
-    except RuleViolation as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    attempt(lambda: services.cancel_request(current_user, reuse_request), _("Your request is cancelled."))
     return redirect(url_for("reuse.requests"))
 
 
@@ -192,13 +176,8 @@ def confirm_receipt(request_id: int):
     reuse_request = _request_or_404(request_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        services.confirm_receipt(current_user, reuse_request)
-        db.session.commit()
-        flash(_("Receipt confirmed. Thank you for giving this equipment a second life."), "success")
-    except RuleViolation as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    attempt(lambda: services.confirm_receipt(current_user, reuse_request),
+            _("Receipt confirmed. Thank you for giving this equipment a second life."))
     return redirect(url_for("reuse.requests"))
 
 

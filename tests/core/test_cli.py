@@ -14,7 +14,10 @@ def test_demo_data_builds_the_territory_and_is_idempotent(app):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["demo-data"])
     assert result.exit_code == 0, result.output
-    counts = (_count(Organisation), _count(User))
+    from reuse.models import Device, Offer
+
+    counts = (_count(Organisation), _count(User), _count(Device), _count(Offer))
+    assert counts[2:] == (9, 1)  # Vitry's demo inventory and its open offer of monitors
     assert _count(Organisation, Organisation.kind == OrganisationKind.EPT) == 1
     assert _count(Organisation, Organisation.kind == OrganisationKind.COMMUNE) == 24
     assert _count(Organisation, Organisation.kind == OrganisationKind.SYNDICATE) == 2
@@ -28,7 +31,7 @@ def test_demo_data_builds_the_territory_and_is_idempotent(app):
 
     result = runner.invoke(args=["demo-data"])
     assert result.exit_code == 0
-    assert (_count(Organisation), _count(User)) == counts
+    assert (_count(Organisation), _count(User), _count(Device), _count(Offer)) == counts
     result = runner.invoke(args=["demo-data", "--if-empty"])
     assert "already holds data" in result.output
 

@@ -85,10 +85,10 @@ def test_a_device_over_ten_years_old_goes_to_recycling_not_to_an_offer(owner):
 
 def test_storage_media_must_be_sanitised_before_leaving(owner):
     device = DeviceFactory(organisation=owner.organisation, reformed=True)
-    with pytest.raises(RuleViolation, match="sanitisation"):
+    with pytest.raises(RuleViolation, match="effacement"):
         services.recycle(owner, [device], "Ecosystem", services.today(), None, "BSD-1")
     refurbisher = OrganisationFactory()
-    with pytest.raises(RuleViolation, match="sanitisation"):
+    with pytest.raises(RuleViolation, match="effacement"):
         services.send_for_reconditioning(owner, device, refurbisher)
     wipe(owner, [device])
     services.send_for_reconditioning(owner, device, refurbisher)
@@ -111,7 +111,7 @@ def test_request_approve_hand_over_and_confirm(owner, beneficiary):
     services.approve_request(owner, reuse_request)
     device = reuse_request.devices[0]
     assert device.status is DeviceStatus.RESERVED
-    with pytest.raises(RuleViolation, match="sanitisation"):
+    with pytest.raises(RuleViolation, match="effacement"):
         services.hand_over(owner, reuse_request)
     wipe(owner, reuse_request.devices)
     services.hand_over(owner, reuse_request)
@@ -190,3 +190,15 @@ def test_a_photo_must_be_a_real_image(owner):
     buffer = BytesIO()
     Image.new("RGB", (4, 4), "green").save(buffer, "PNG")
     assert services.add_photo(owner, device, buffer.getvalue()).content_type == "image/png"
+
+
+def test_the_expire_command_returns_uncollected_units(app, owner, beneficiary):
+    offer = published_offer(owner, purchase_date=date(2019, 1, 1))
+    reuse_request = services.request_offer(beneficiary, offer, 1, "École")
+    services.approve_request(owner, reuse_request, collect_by=services.today())
+    reuse_request.collect_by = services.today() - timedelta(days=1)
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["reuse", "expire"])
+    assert result.exit_code == 0 and "1 request(s) expired." in result.output
+    db.session.expire_all()
+    assert reuse_request.status is RequestStatus.EXPIRED and offer.available == 1
