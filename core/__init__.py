@@ -54,7 +54,8 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     from core import audit  # noqa: F401  (registers the audit listeners)
-    import reuse.models  # noqa: F401  (every domain's tables are known to the metadata and migrations)
+    import marketplace.models  # noqa: F401  (every domain's tables are known to the metadata and migrations)
+    import reuse.models  # noqa: F401
     from core.i18n import select_locale
     from core.models import User
 
@@ -79,10 +80,12 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from core.api import bp as api_bp
     from core.views import bp as core_bp
+    from marketplace.views import bp as marketplace_bp
     from reuse.views import bp as reuse_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(reuse_bp)
+    app.register_blueprint(marketplace_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API authenticates by bearer token, never by cookie
 

@@ -80,6 +80,25 @@ def _requester(user: User, reuse_request) -> bool:
     return (_member_of(user, reuse_request.organisation) and user.role is not Role.OBSERVER) or _is_admin(user)
 
 
+def _buyer_staff(user: User) -> bool:
+    """Procurement officers and IT managers of a public body act for it in the marketplace."""
+    return user.role in (Role.PROCUREMENT_OFFICER, Role.IT_MANAGER) and user.organisation.kind.is_public_buyer
+
+
+def _may_see_catalogue_offer(user: User, offer) -> bool:
+    if _is_admin(user) or _member_of(user, offer.supplier):
+        return True
+    return offer.active and offer.stock > 0 and offer.supplier.is_validated
+
+
+def _may_see_campaign(user: User, campaign) -> bool:
+    return _is_admin(user) or user.organisation.kind.is_public_buyer
+
+
+def _party_to_order(user: User, order) -> bool:
+    return _is_admin(user) or _member_of(user, order.buyer) or _member_of(user, order.supplier)
+
+
 RULES: dict[str, Callable[..., bool]] = {
     "dashboard.view": lambda user, obj=None: True,
     "organisation.list": lambda user, obj=None: True,
@@ -114,6 +133,32 @@ RULES: dict[str, Callable[..., bool]] = {
     "request.confirm": _requester,
     "sanitisation.view": lambda user, record: _is_admin(user) or _member_of(user, record.organisation),
     "gains.view": lambda user, organisation: _is_admin(user) or _member_of(user, organisation),
+    # Marketplace: catalogue, group orders (campaigns), orders and payments.
+    "catalogue.browse": lambda user, obj=None: True,
+    "catalogue.view": _may_see_catalogue_offer,
+    "catalogue.create": lambda user, organisation: _validated_member(Role.SUPPLIER)(user)
+    and _member_of(user, organisation),
+    "catalogue.edit": lambda user, offer: _is_admin(user) or (
+        _validated_member(Role.SUPPLIER)(user) and _member_of(user, offer.supplier)),
+    "campaign.list": lambda user, obj=None: _is_admin(user) or user.organisation.kind.is_public_buyer,
+    "campaign.create": lambda user, organisation: _is_admin(user) or (
+        user.role is Role.PROCUREMENT_OFFICER and _member_of(user, organisation)
+        and organisation.kind in (OrganisationKind.EPT, OrganisationKind.COMMUNE, OrganisationKind.SYNDICATE)),
+    "campaign.view": _may_see_campaign,
+    "campaign.manage": lambda user, campaign: _is_admin(user) or (
+        user.role is Role.PROCUREMENT_OFFICER and _member_of(user, campaign.coordinator)),
+    "campaign.join": lambda user, campaign: _buyer_staff(user),
+    "participation.edit": lambda user, participation: _buyer_staff(user)
+    and _member_of(user, participation.organisation),
+    "order.list": lambda user, obj=None: True,
+    "order.place": lambda user, obj=None: _buyer_staff(user) or _validated_member(Role.BENEFICIARY)(user),
+    "order.view": _party_to_order,
+    "order.supply": lambda user, order: _is_admin(user) or (
+        user.role is Role.SUPPLIER and _member_of(user, order.supplier)),
+    "order.receive": lambda user, order: _member_of(user, order.buyer) and user.role is not Role.OBSERVER,
+    "order.record_payment": lambda user, order: _is_admin(user) or (
+        user.role is Role.PROCUREMENT_OFFICER and _member_of(user, order.buyer)),
+    "order.pay_by_card": lambda user, order: _member_of(user, order.buyer) and user.role is not Role.OBSERVER,
 }
 
 # Actions on one organisation's object: a refusal there must not reveal that the object exists.
@@ -121,6 +166,7 @@ OBJECT_ACTIONS = {
     "organisation.view", "organisation.edit", "organisation.view_members", "site.edit",
     "user.edit", "token.manage", "device.view", "device.edit", "offer.view", "offer.manage",
     "request.view", "request.cancel", "request.confirm", "sanitisation.view",
+    "catalogue.view", "campaign.view", "order.view",
 }
 
 

@@ -142,3 +142,41 @@ class DeviceFactory(BaseFactory):
 
     class Params:
         reformed = factory.Trait(status=DeviceStatus.REFORMED, reformed_on=date(2025, 6, 1))
+
+
+# --- marketplace ---------------------------------------------------------------------------------
+
+from marketplace.models import CatalogueOffer, Grade, PriceTier  # noqa: E402
+
+
+class CatalogueOfferFactory(BaseFactory):
+    class Meta:
+        model = CatalogueOffer
+
+    supplier = factory.SubFactory(OrganisationFactory, is_ess=True)
+    category = DeviceCategory.LAPTOP
+    cpv = "30213100-6"
+    brand = "Dell"
+    model = factory.Sequence(lambda n: f"Latitude 54{n:02d}")
+    cpu = "Intel Core i5-8365U"
+    ram_gb = 16
+    storage_gb = 256
+    grade = Grade.A
+    battery_health_pct = 85
+    warranty_months = 24
+    unit_price = Decimal("320.00")
+    vat_rate = Decimal("20.00")
+    stock = 100
+    lead_time_days = 7
+    reconditioning_postcode = "94400"
+    reconditioning_city = "Vitry-sur-Seine"
+    labels = factory.LazyFunction(lambda: ["tco_certified"])
+
+
+class PriceTierFactory(BaseFactory):
+    class Meta:
+        model = PriceTier
+
+    offer = factory.SubFactory(CatalogueOfferFactory)
+    min_quantity = 50
+    unit_price = Decimal("290.00")

@@ -1,0 +1,1 @@
+"""Forms of the marketplace, one module per area."""
