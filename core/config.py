@@ -68,6 +68,8 @@ def from_environment() -> dict:
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY", ""),
         "STRIPE_PUBLISHABLE_KEY": os.environ.get("STRIPE_PUBLISHABLE_KEY", ""),
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
+        # The platform's fee on card payments, in percent of the amount including VAT.
+        "PLATFORM_FEE_PERCENT": os.environ.get("PLATFORM_FEE_PERCENT", "0"),
     }
 
 

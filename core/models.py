@@ -183,6 +183,8 @@ class Organisation(Audited, db.Model):
     )
     validated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     rejection_reason: Mapped[str] = mapped_column(Text, default="")
+    # The supplier's Stripe Connect account, to which card payments go (destination charges).
+    stripe_account_id: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     sites: Mapped[list[Site]] = relationship(
