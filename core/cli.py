@@ -74,6 +74,8 @@ def demo_data(if_empty: bool) -> None:
 def register_commands(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(demo_data)
+    from marketplace import cli as marketplace_cli
     from reuse import cli as reuse_cli
 
     reuse_cli.register_commands(app)
+    marketplace_cli.register_commands(app)

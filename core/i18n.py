@@ -39,6 +39,15 @@ def number(value, digits: int = 0) -> str:
     return format_decimal(value, format=pattern)
 
 
+def local_to_utc(naive_local):
+    """A date and time typed in a form (Paris time, no zone) as an aware UTC datetime."""
+    from datetime import timezone
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return naive_local.replace(tzinfo=zone).astimezone(timezone.utc)
+
+
 def register_formatting(app: Flask) -> None:
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["number"] = number

@@ -34,3 +34,13 @@ def send(recipient: str, subject: str, body: str) -> OutboxMessage:
         smtp.send_message(email)
     message.sent_at = utcnow()
     return message
+
+
+def external_url(endpoint: str, **values) -> str:
+    """An absolute link for a mail: from the current request, or from PUBLIC_URL outside one (commands)."""
+    from flask import has_request_context, url_for
+
+    if has_request_context():
+        return url_for(endpoint, _external=True, **values)
+    with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
+        return url_for(endpoint, _external=True, **values)

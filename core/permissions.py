@@ -173,7 +173,7 @@ OBJECT_ACTIONS = {
 def may(user, action: str, obj=None) -> bool:
     if action not in RULES:
         raise KeyError(f"unknown action {action!r}")
-    if user is None or not user.is_authenticated or not user.is_active:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     return bool(RULES[action](user, obj))
 

@@ -125,7 +125,7 @@ def validate_organisation(actor: User, organisation: Organisation) -> None:
     organisation.rejection_reason = ""
     audit.record(actor, "organisation.validated", organisation)
     for member in organisation.users:
-        _send_in_user_locale(member, "organisation_validated", organisation=organisation)
+        send_mail(member, "organisation_validated", organisation=organisation)
 
 
 def reject_organisation(actor: User, organisation: Organisation, reason: str) -> None:
@@ -136,7 +136,7 @@ def reject_organisation(actor: User, organisation: Organisation, reason: str) ->
     organisation.rejection_reason = reason.strip()
     audit.record(actor, "organisation.rejected", organisation, reason=reason.strip())
     for member in organisation.users:
-        _send_in_user_locale(member, "organisation_rejected", organisation=organisation)
+        send_mail(member, "organisation_rejected", organisation=organisation)
 
 
 def add_site(actor: User, organisation: Organisation, name: str, address: str, postcode: str,
@@ -188,7 +188,7 @@ def invite_user(actor: User, organisation: Organisation, email: str, full_name: 
     permissions.require(actor, "user.invite", organisation)
     user = create_user(organisation, email, full_name, role)
     db.session.flush()
-    _send_in_user_locale(user, "invitation", organisation=organisation, inviter=actor,
+    send_mail(user, "invitation", organisation=organisation, inviter=actor,
                          link=url_for("core.reset_password", token=password_token(user, "invite"),
                                       _external=True))
     audit.record(actor, "user.invited", user)
@@ -214,7 +214,7 @@ def register(details: OrganisationDetails, email: str, full_name: str, password:
     audit.record(user, "organisation.registered", organisation)
     admins = db.session.scalars(select(User).where(User.role == Role.ADMIN, User.active.is_(True)))
     for admin in admins:
-        _send_in_user_locale(admin, "registration_to_validate", organisation=organisation,
+        send_mail(admin, "registration_to_validate", organisation=organisation,
                              link=url_for("core.admin_organisation", organisation_id=organisation.id,
                                           _external=True))
     return user
@@ -305,7 +305,7 @@ def request_password_reset(email: str) -> None:
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     if user is None or not user.is_active:
         return
-    _send_in_user_locale(user, "password_reset",
+    send_mail(user, "password_reset",
                          link=url_for("core.reset_password", token=password_token(user), _external=True))
     audit.record(None, "user.password_reset_requested", user)
 
@@ -354,7 +354,8 @@ def user_for_api_token(clear_token: str) -> User | None:
 
 # --- mail in the recipient's language ----------------------------------------------------------
 
-def _send_in_user_locale(user: User, template: str, **context) -> None:
+def send_mail(user: User, template: str, **context) -> None:
+    """Mail a user in their own language, from templates/mail/<template>.subject.txt and .body.txt."""
     from flask import render_template
 
     with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):

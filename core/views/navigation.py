@@ -30,7 +30,7 @@ NAV_ITEMS = (
 
 
 def navigation_for(user) -> list[NavItem]:
-    if user is None or not user.is_authenticated:
+    if not getattr(user, "is_authenticated", False):  # anonymous, or no user at all (mail, command)
         return []
     return [item for item in NAV_ITEMS
             if permissions.may(user, item.action, user.organisation if item.on_own_organisation else None)]
