@@ -46,7 +46,8 @@ def _current_actor() -> User | None:
 
 
 def _entry_values(actor: User | None, action: str, obj, changes: dict | None) -> dict:
-    organisation_id = getattr(obj, "organisation_id", None)
+    # The organisation an object belongs to: its owner, or for a supplier's offer, the supplier.
+    organisation_id = getattr(obj, "organisation_id", None) or getattr(obj, "supplier_id", None)
     if object_type(obj) == "organisation":
         organisation_id = obj.id
     if organisation_id is None and actor is not None:

@@ -139,6 +139,9 @@ def load() -> dict[str, int]:
     from reuse import demo as reuse_demo
 
     reuse_demo.load()
+    from marketplace import demo as marketplace_demo
+
+    marketplace_demo.load()
     db.session.flush()
     return {
         "organisations": db.session.query(Organisation).count(),

@@ -257,6 +257,144 @@ PATHS.update({
 })
 
 
+# --- marketplace: catalogue, campaigns, orders (marketplace/api.py) ------------------------------
+
+from marketplace.models import CampaignStatus, Grade, LineStatus, OrderStatus, PaymentMethod, PaymentStatus  # noqa: E402
+
+_AMOUNT = {"type": "string", "description": "A decimal amount in euros, as a string (\"1234.50\")."}
+_AMOUNT_OR_NULL = {**_AMOUNT, "type": ["string", "null"]}
+_DATETIME = {"type": "string", "format": "date-time"}
+_DATETIME_OR_NULL = {"type": ["string", "null"], "format": "date-time"}
+_ORGANISATION_REF = {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}}
+
+SCHEMAS.update({
+    "CatalogueOffer": {"type": "object", "properties": {
+        "id": {"type": "integer"},
+        "supplier": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "name": {"type": "string"}, "locality": {"type": "string"},
+            "is_sme": {"type": "boolean"}, "is_ess": {"type": "boolean"}, "is_ea_esat": {"type": "boolean"},
+            "is_siae": {"type": "boolean"}}},
+        "category": {"type": "string", "enum": _values(DeviceCategory)},
+        "cpv": {"type": "string"}, "brand": {"type": "string"}, "model": {"type": "string"},
+        "specifications": {"type": "string"}, "cpu": {"type": "string"},
+        "ram_gb": {"type": ["integer", "null"]}, "storage_gb": {"type": ["integer", "null"]},
+        "screen_inches": _DECIMAL_OUT, "is_reconditioned": {"type": "boolean"},
+        "grade": {"type": ["string", "null"], "enum": [*_values(Grade), None]},
+        "battery_health_pct": {"type": ["integer", "null"]}, "warranty_months": {"type": "integer"},
+        "unit_price": {**_AMOUNT, "description": "Base unit price excluding VAT, before volume tiers."},
+        "vat_rate": {"type": "string", "description": "VAT rate in %, e.g. \"20.00\"."},
+        "tiers": {"type": "array", "description": "Volume tiers: from min_quantity units, this unit price.",
+                  "items": {"type": "object", "properties": {"min_quantity": {"type": "integer"},
+                                                             "unit_price": _AMOUNT}}},
+        "stock": {"type": "integer"}, "lead_time_days": {"type": "integer"},
+        "reconditioning_postcode": {"type": "string"}, "reconditioning_city": {"type": "string"},
+        "labels": {"type": "array", "items": {"type": "string"}},
+        "repairability_index": _DECIMAL_OUT, "spare_parts_years": {"type": ["integer", "null"]},
+        "kgco2e_avoided": _DECIMAL_OUT, "active": {"type": "boolean"}}},
+    "Participation": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "line_id": {"type": "integer"}, "organisation_id": {"type": "integer"},
+        "site": _ref("Site"), "quantity": {"type": "integer"}, "updated_at": _DATETIME}},
+    "ParticipationInput": {"type": "object", "required": ["site_id", "quantity"], "additionalProperties": False,
+                           "properties": {
+                               "site_id": {"type": "integer", "description": "A site of the caller's organisation."},
+                               "quantity": {"type": "integer", "minimum": 0,
+                                            "description": "Replaces the previous quantity; 0 withdraws the need."}}},
+    "CampaignLine": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "title": {"type": "string"}, "specification": {"type": "string"},
+        "category": {"type": "string", "enum": _values(DeviceCategory)},
+        "status": {"type": "string", "enum": _values(LineStatus)}, "to_be_tendered": {"type": "boolean"},
+        "min_total_quantity": {"type": "integer"},
+        "total_quantity": {"type": "integer", "description": "Sum of every member's needs."},
+        "minimum_reached": {"type": "boolean"},
+        "offer": {"type": ["object", "null"], "description": "The awarded offer, else the first eligible one.",
+                  "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
+                                 "supplier": _ORGANISATION_REF}},
+        "eligible_offer_ids": {"type": "array", "items": {"type": "integer"}},
+        "unit_price": {**_AMOUNT_OR_NULL, "description": "The unit price at the current total quantity (or the "
+                                                         "awarded price)."},
+        "next_tier": {"type": ["object", "null"], "properties": {
+            "min_quantity": {"type": "integer"}, "unit_price": _AMOUNT,
+            "missing_quantity": {"type": "integer"}}},
+        "my_participations": {"type": "array", "items": _ref("Participation"),
+                              "description": "The caller's organisation's needs, one per delivery site."}}},
+    "Campaign": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "title": {"type": "string"}, "description": {"type": "string"},
+        "coordinator": _ORGANISATION_REF, "deadline": _DATETIME,
+        "status": {"type": "string", "enum": _values(CampaignStatus)}, "frozen_at": _DATETIME_OR_NULL,
+        "line_count": {"type": "integer"}}},
+    "CampaignDetail": {"allOf": [_ref("Campaign"), {"type": "object", "properties": {
+        "lines": {"type": "array", "items": _ref("CampaignLine")}}}]},
+    "Totals": {"type": "object", "properties": {
+        "net": _AMOUNT, "vat": _AMOUNT, "gross": _AMOUNT,
+        "vat_by_rate": {"type": "array", "items": {"type": "object", "properties": {
+            "rate": {"type": "string"}, "vat": _AMOUNT}}}},
+        "description": "Sums of the lines' rounded amounts."},
+    "OrderLine": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "offer_id": {"type": ["integer", "null"]}, "description": {"type": "string"},
+        "category": {"type": "string", "enum": _values(DeviceCategory)}, "cpv": {"type": "string"},
+        "quantity": {"type": "integer"}, "unit_price": _AMOUNT, "vat_rate": {"type": "string"},
+        "net": _AMOUNT, "vat": _AMOUNT, "gross": _AMOUNT,
+        "is_reconditioned": {"type": "boolean"}, "is_reused": {"type": "boolean"},
+        "site": {**_ref("Site"), "description": "The delivery site (null if none)."},
+        "shipped_at": _DATETIME_OR_NULL, "delivered_at": _DATETIME_OR_NULL}},
+    "Order": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "reference": {"type": "string"},
+        "status": {"type": "string", "enum": _values(OrderStatus)},
+        "buyer": _ORGANISATION_REF, "supplier": _ORGANISATION_REF,
+        "campaign": {"type": ["object", "null"], "properties": {"id": {"type": "integer"},
+                                                                "title": {"type": "string"}}},
+        "payment_method": {"type": "string", "enum": _values(PaymentMethod)},
+        "payment_status": {"type": "string", "enum": _values(PaymentStatus)},
+        "budget_line": {"type": "string"}, "created_at": _DATETIME, "confirmed_at": _DATETIME_OR_NULL,
+        "cancelled_at": _DATETIME_OR_NULL, "lines": {"type": "array", "items": _ref("OrderLine")},
+        "totals": _ref("Totals")}},
+})
+
+PATHS.update({
+    "/catalogue": {"get": {
+        "summary": "Catalogue offers on sale (and the caller's own offers), cheapest first",
+        "tags": ["marketplace"],
+        "parameters": PAGE_PARAMETERS + [
+            {"name": "category", "in": "query", "schema": {"type": "string", "enum": _values(DeviceCategory)}},
+            {"name": "max_price", "in": "query", "schema": {"type": "string"},
+             "description": "Highest base unit price excluding VAT, a decimal."}],
+        "responses": _answer("200", "OK", _page_of("CatalogueOffer"), "400")}},
+    "/catalogue/{offer_id}": {"get": {
+        "summary": "One catalogue offer, with its volume tiers", "tags": ["marketplace"],
+        "parameters": [_id("offer_id")],
+        "responses": _answer("200", "OK", _ref("CatalogueOffer"), "404")}},
+    "/campaigns": {"get": {
+        "summary": "Group orders (campaigns) the caller may see", "tags": ["marketplace"],
+        "parameters": PAGE_PARAMETERS,
+        "responses": _answer("200", "OK", _page_of("Campaign"), "403")}},
+    "/campaigns/{campaign_id}": {"get": {
+        "summary": "One campaign: its lines with total quantity, minimum, unit price reached and next tier, "
+                   "and the caller's needs",
+        "tags": ["marketplace"], "parameters": [_id("campaign_id")],
+        "responses": _answer("200", "OK", _ref("CampaignDetail"), "404")}},
+    "/campaigns/{campaign_id}/lines/{line_id}/participations": {"put": {
+        "summary": "State, change or withdraw (quantity 0) the caller's need on a line for one delivery site",
+        "tags": ["marketplace"], "parameters": [_id("campaign_id"), _id("line_id")],
+        "requestBody": _body(_ref("ParticipationInput")),
+        "responses": {**_answer("200", "Saved", {"type": "object", "properties": {
+            "participation": {**_ref("Participation"), "description": "Null when the need is withdrawn."},
+            "line": _ref("CampaignLine")}}, "400", "403", "404", "422"),
+            "409": {**ERROR, "description": "Refused by the campaign's state: code census_frozen after the "
+                                            "deadline, conflict otherwise (line closed…)"}}}},
+    "/orders": {"get": {
+        "summary": "Orders placed by the caller's organisation and orders it received as supplier",
+        "tags": ["marketplace"],
+        "parameters": PAGE_PARAMETERS + [
+            {"name": "side", "in": "query", "schema": {"type": "string", "enum": ["placed", "received"]}},
+            {"name": "status", "in": "query", "schema": {"type": "string", "enum": _values(OrderStatus)}}],
+        "responses": _answer("200", "OK", _page_of("Order"), "400")}},
+    "/orders/{order_id}": {"get": {
+        "summary": "One order, its lines per delivery site and its totals", "tags": ["marketplace"],
+        "parameters": [_id("order_id")],
+        "responses": _answer("200", "OK", _ref("Order"), "404")}},
+})
+
+
 def document() -> dict:
     return {
         "openapi": "3.1.0",

@@ -96,7 +96,9 @@ def _may_see_campaign(user: User, campaign) -> bool:
 
 
 def _party_to_order(user: User, order) -> bool:
-    return _is_admin(user) or _member_of(user, order.buyer) or _member_of(user, order.supplier)
+    """The buyer, the supplier and, for a group order, the campaign's coordinator see an order."""
+    return (_is_admin(user) or _member_of(user, order.buyer) or _member_of(user, order.supplier)
+            or (order.campaign is not None and _member_of(user, order.campaign.coordinator)))
 
 
 RULES: dict[str, Callable[..., bool]] = {
@@ -148,6 +150,9 @@ RULES: dict[str, Callable[..., bool]] = {
     "campaign.manage": lambda user, campaign: _is_admin(user) or (
         user.role is Role.PROCUREMENT_OFFICER and _member_of(user, campaign.coordinator)),
     "campaign.join": lambda user, campaign: _buyer_staff(user),
+    # The consolidated order of a campaign to one supplier: obj is (campaign, supplier).
+    "campaign.supplier_order": lambda user, pair: RULES["campaign.manage"](user, pair[0])
+    or _member_of(user, pair[1]),
     "participation.edit": lambda user, participation: _buyer_staff(user)
     and _member_of(user, participation.organisation),
     "order.list": lambda user, obj=None: True,
@@ -166,7 +171,7 @@ OBJECT_ACTIONS = {
     "organisation.view", "organisation.edit", "organisation.view_members", "site.edit",
     "user.edit", "token.manage", "device.view", "device.edit", "offer.view", "offer.manage",
     "request.view", "request.cancel", "request.confirm", "sanitisation.view",
-    "catalogue.view", "campaign.view", "order.view",
+    "catalogue.view", "campaign.view", "order.view", "campaign.supplier_order",
 }
 
 

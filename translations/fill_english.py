@@ -12,7 +12,10 @@ CATALOGUE = Path(__file__).parent / "en" / "LC_MESSAGES" / "messages.po"
 with CATALOGUE.open("rb") as handle:
     catalogue = read_po(handle, locale="en")
 for message in catalogue:
-    if message.id and not message.string:
+    if isinstance(message.id, tuple):  # plural: singular and plural forms
+        if not all(message.string):
+            message.string = message.id
+    elif message.id and not message.string:
         message.string = message.id
     message.flags.discard("fuzzy")
 with CATALOGUE.open("wb") as handle:

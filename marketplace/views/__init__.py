@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("marketplace", __name__, url_prefix="/marketplace")
 
-from marketplace.views import campaigns, catalogue, orders, payments  # noqa: E402,F401
+from marketplace.views import campaigns, catalogue, dashboard, orders, payments  # noqa: E402,F401

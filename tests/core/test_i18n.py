@@ -32,9 +32,11 @@ def extracted_ids(tmp_path_factory) -> set[str]:
 def test_catalogue_translates_every_string_without_fuzzy(locale, extracted_ids):
     with (ROOT / "translations" / locale / "LC_MESSAGES" / "messages.po").open("rb") as handle:
         catalogue = read_po(handle)
-    missing = sorted(extracted_ids - {m.id for m in catalogue if m.id})
-    untranslated = sorted(m.id for m in catalogue if m.id and not m.string)
-    fuzzy = sorted(m.id for m in catalogue if m.id and m.fuzzy)
+    missing = sorted(map(str, extracted_ids - {m.id for m in catalogue if m.id}))
+    # A plural entry holds one string per form: every form must be translated.
+    untranslated = sorted(str(m.id) for m in catalogue
+                          if m.id and not (all(m.string) if isinstance(m.string, tuple) else m.string))
+    fuzzy = sorted(str(m.id) for m in catalogue if m.id and m.fuzzy)
     assert (missing, untranslated, fuzzy) == ([], [], []), "run `make translations-update` and translate"
 
 
