@@ -161,6 +161,8 @@ RULES: dict[str, Callable[..., bool]] = {
     "order.supply": lambda user, order: _is_admin(user) or (
         user.role is Role.SUPPLIER and _member_of(user, order.supplier)),
     "order.receive": lambda user, order: _member_of(user, order.buyer) and user.role is not Role.OBSERVER,
+    # Either side may cancel an order before it ships.
+    "order.cancel": lambda user, order: RULES["order.supply"](user, order) or RULES["order.receive"](user, order),
     "order.record_payment": lambda user, order: _is_admin(user) or (
         user.role is Role.PROCUREMENT_OFFICER and _member_of(user, order.buyer)),
     "order.pay_by_card": lambda user, order: _member_of(user, order.buyer) and user.role is not Role.OBSERVER,

@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from core import audit, permissions
 from core.errors import RuleViolation
@@ -164,6 +164,12 @@ def _move(actor: User, device: Device, target: DeviceStatus, **details) -> None:
     audit.record(actor, "device.status_changed", device, status=[before.value, target.value], **details)
 
 
+def status_counts(organisation_id: int) -> dict[DeviceStatus, int]:
+    """How many devices of an organisation are in each status (inventory page and dashboard)."""
+    return dict(db.session.execute(select(Device.status, func.count(Device.id))
+                                   .where(Device.organisation_id == organisation_id).group_by(Device.status)).all())
+
+
 def is_too_old_for_reuse(device: Device, on: date | None = None) -> bool:
     age = device.age_years(on or today())
     return age is not None and age > MAX_AGE_FOR_REUSE_YEARS
@@ -227,6 +233,11 @@ def visible_offers(user: User, now: datetime | None = None) -> list[Offer]:
     offers = db.session.scalars(select(Offer).where(Offer.status == OfferStatus.OPEN, Offer.available > 0)
                                 .order_by(Offer.published_at.desc())).all()
     return [offer for offer in offers if permissions.may(user, "offer.view", offer)]
+
+
+def offers_to_request(user: User) -> list[Offer]:
+    """The offers of other organisations the user may see now: what it can ask for."""
+    return [offer for offer in visible_offers(user) if offer.organisation_id != user.organisation_id]
 
 
 def net_book_value(device: Device, on: date) -> Decimal | None:

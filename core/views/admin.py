@@ -14,6 +14,7 @@ from core.extensions import db
 from core.forms import AuditFilterForm, ConfirmForm, InviteUserForm, RejectForm, options, role_from
 from core.models import AuditEntry, Organisation, OutboxMessage, User, ValidationStatus
 from core.views import bp
+from core.views.helpers import attempt
 
 PAGE_SIZE = 50
 
@@ -52,13 +53,8 @@ def validate_organisation(organisation_id: int):
     permissions.require(current_user, "organisation.validate", organisation)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        services.validate_organisation(current_user, organisation)
-        db.session.commit()
-        flash(_("%(name)s is validated.", name=organisation.name), "success")
-    except RuleViolation as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    attempt(lambda: services.validate_organisation(current_user, organisation),
+            _("%(name)s is validated.", name=organisation.name))
     return redirect(url_for("core.admin_organisations"))
 
 
@@ -71,13 +67,8 @@ def reject_organisation(organisation_id: int):
     if not form.validate_on_submit():
         return render_template("core/admin/organisation.html", organisation=organisation,
                                confirm_form=ConfirmForm(), reject_form=form), 422
-    try:
-        services.reject_organisation(current_user, organisation, form.reason.data)
-        db.session.commit()
-        flash(_("The registration of %(name)s is rejected.", name=organisation.name), "success")
-    except RuleViolation as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    attempt(lambda: services.reject_organisation(current_user, organisation, form.reason.data),
+            _("The registration of %(name)s is rejected.", name=organisation.name))
     return redirect(url_for("core.admin_organisations"))
 
 
@@ -129,13 +120,8 @@ def set_user_active(user_id: int):
     permissions.require(current_user, "user.edit", user)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        services.set_user_active(current_user, user, request.form.get("active") == "1")
-        db.session.commit()
-        flash(_("The account of %(email)s is updated.", email=user.email), "success")
-    except RuleViolation as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    attempt(lambda: services.set_user_active(current_user, user, request.form.get("active") == "1"),
+            _("The account of %(email)s is updated.", email=user.email))
     return redirect(url_for("core.admin_users"))
 
 

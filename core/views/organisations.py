@@ -12,6 +12,7 @@ from core.extensions import db
 from core.forms import ConfirmForm, OrganisationForm, SiteForm, beneficiary_category_from
 from core.models import ORGANISATION_KIND_LABELS, Organisation, OrganisationKind, Site, ValidationStatus
 from core.views import bp
+from core.views.helpers import attempt
 
 PAGE_SIZE = 50
 
@@ -103,11 +104,5 @@ def delete_site(site_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     organisation_id = site.organisation_id
-    try:
-        services.remove_site(current_user, site)
-        db.session.commit()
-        flash(_("The site is removed."), "success")
-    except RuleViolation as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    attempt(lambda: services.remove_site(current_user, site), _("The site is removed."))
     return redirect(url_for("core.edit_organisation", organisation_id=organisation_id))

@@ -67,6 +67,10 @@ def freeze_if_due(campaign: Campaign, now: datetime | None = None) -> bool:
     return False
 
 
+def census_open(campaign: Campaign, now: datetime | None = None) -> bool:
+    return campaign.status is CampaignStatus.OPEN and (now or utcnow()) < campaign.deadline
+
+
 def set_participation(actor: User, line: CampaignLine, site: Site, quantity: int) -> Participation | None:
     """State (or change, or withdraw with 0) a member's need on a line for one delivery site."""
     campaign = line.campaign

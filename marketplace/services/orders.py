@@ -115,11 +115,13 @@ def confirm_delivery(actor: User, order: Order, site_id: int | None = None) -> N
     audit.record(actor, "order.delivered", order, site=site_id)
 
 
+CANCELLABLE_STATUSES = {OrderStatus.PLACED, OrderStatus.CONFIRMED}
+
+
 def cancel(actor: User, order: Order) -> None:
     """Cancel before shipping: the stock comes back; a card payment is refunded (marketplace.services.payments)."""
-    if not (permissions.may(actor, "order.supply", order) or permissions.may(actor, "order.receive", order)):
-        permissions.require(actor, "order.supply", order)
-    if order.status not in (OrderStatus.PLACED, OrderStatus.CONFIRMED):
+    permissions.require(actor, "order.cancel", order)
+    if order.status not in CANCELLABLE_STATUSES:
         raise RuleViolation(_("A shipped or delivered order cannot be cancelled."))
     for line in order.lines:
         if line.offer is not None:

@@ -7,10 +7,11 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from core import permissions
+from core.errors import RuleViolation
 from core.extensions import db
 from core.forms import ConfirmForm, options
 from core.i18n import local_to_utc
-from core.models import Site, utcnow
+from core.models import Site
 from core.views.helpers import attempt
 from marketplace.forms.campaigns import AwardForm, CampaignForm, CampaignLineForm, DeadlineForm, ParticipationForm
 from marketplace.models import Campaign, CampaignLine, CatalogueOffer, Order
@@ -60,11 +61,15 @@ def new_campaign():
     permissions.require(current_user, "campaign.create", current_user.organisation)
     form = CampaignForm()
     if form.validate_on_submit():
-        holder = {}
-        if attempt(lambda: holder.setdefault("campaign", service.create_campaign(
-                current_user, current_user.organisation, form.title.data, form.description.data or "",
-                local_to_utc(form.deadline.data))), _("The campaign is open; add its lines.")):
-            return redirect(url_for("marketplace.campaign", campaign_id=holder["campaign"].id))
+        try:
+            created = service.create_campaign(current_user, current_user.organisation, form.title.data,
+                                              form.description.data or "", local_to_utc(form.deadline.data))
+            db.session.commit()
+            flash(_("The campaign is open; add its lines."), "success")
+            return redirect(url_for("marketplace.campaign", campaign_id=created.id))
+        except RuleViolation as error:
+            db.session.rollback()
+            flash(str(error), "error")
     status = 422 if form.is_submitted() else 200
     return render_template("marketplace/campaigns/new.html", form=form), status
 
@@ -89,7 +94,7 @@ def campaign(campaign_id: int, line_form: CampaignLineForm | None = None, status
         progress={line.id: service.progress(line) for line in campaign.lines},
         mine=service.my_participations(current_user, campaign), sites=sites, award_forms=award_forms,
         deadline_form=DeadlineForm(), confirm_form=ConfirmForm(), participation_form=ParticipationForm(),
-        is_open=campaign.status.value == "open" and utcnow() < campaign.deadline,
+        is_open=service.census_open(campaign),
         orders=[o for o in orders if permissions.may(current_user, "order.view", o)],
         suppliers=sorted({o.supplier for o in orders}, key=lambda s: s.name),
     ), status

@@ -142,7 +142,7 @@ def order(order_id: int):
                            confirm_form=ConfirmForm(), site_form=SiteActionForm(),
                            may_supply=permissions.may(current_user, "order.supply", order),
                            may_receive=permissions.may(current_user, "order.receive", order),
-                           cancellable=order.status in (OrderStatus.PLACED, OrderStatus.CONFIRMED))
+                           cancellable=order.status in order_service.CANCELLABLE_STATUSES)
 
 
 def _act(order_id: int, operation, success: str, form_class=ConfirmForm):

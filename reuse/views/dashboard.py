@@ -16,15 +16,12 @@ def reuse_figures(user) -> dict:
     figures: dict = {"reuse_year": year}
     organisation = user.organisation
     if permissions.may(user, "device.list", organisation):
-        figures["device_counts"] = dict(db.session.execute(
-            select(Device.status, func.count(Device.id)).where(Device.organisation_id == organisation.id)
-            .group_by(Device.status)).all())
+        figures["device_counts"] = services.status_counts(organisation.id)
         figures["requests_to_answer"] = db.session.scalar(
             select(func.count(ReuseRequest.id)).join(ReuseRequest.offer).where(
                 Offer.organisation_id == organisation.id, ReuseRequest.status == RequestStatus.PENDING))
     if permissions.may(user, "offer.browse"):
-        figures["offers_for_me"] = len([o for o in services.visible_offers(user)
-                                        if o.organisation_id != organisation.id])
+        figures["offers_for_me"] = len(services.offers_to_request(user))
         figures["my_requests"] = db.session.scalars(
             select(ReuseRequest).where(ReuseRequest.organisation_id == organisation.id,
                                        ReuseRequest.status.in_([RequestStatus.PENDING, RequestStatus.APPROVED,

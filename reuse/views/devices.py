@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from core import permissions
 from core.errors import RuleViolation
@@ -67,8 +67,7 @@ def inventory():
         query = query.where(or_(Device.serial_number.ilike(pattern), Device.asset_number.ilike(pattern),
                                 Device.brand.ilike(pattern), Device.model.ilike(pattern)))
     page = db.paginate(query, per_page=PAGE_SIZE, error_out=False)
-    counts = dict(db.session.execute(select(Device.status, func.count(Device.id))
-                                     .where(Device.organisation_id == organisation.id).group_by(Device.status)).all())
+    counts = services.status_counts(organisation.id)
     return render_template("reuse/inventory.html", page=page, status=status, category=category, q=text,
                            statuses=STATUS_LABELS, categories=CATEGORY_LABELS, counts=counts)
 

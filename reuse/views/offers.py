@@ -51,7 +51,7 @@ def offers():
     permissions.require(current_user, "offer.browse")
     services.expire_overdue_requests()
     db.session.commit()
-    visible = [o for o in services.visible_offers(current_user) if o.organisation_id != current_user.organisation_id]
+    visible = services.offers_to_request(current_user)
     own = db.session.scalars(select(Offer).where(Offer.organisation_id == current_user.organisation_id)
                              .order_by(Offer.published_at.desc())).all()
     return render_template("reuse/offers.html", offers=visible, own_offers=own,
