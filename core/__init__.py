@@ -55,6 +55,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 def _init_extensions(app: Flask) -> None:
     from core import audit  # noqa: F401  (registers the audit listeners)
     import marketplace.models  # noqa: F401  (every domain's tables are known to the metadata and migrations)
+    import procurement.models  # noqa: F401
     import reuse.models  # noqa: F401
     from core.i18n import select_locale
     from core.models import User

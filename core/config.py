@@ -64,6 +64,9 @@ def from_environment() -> dict:
         "DONATION_CAP_EUR": int(os.environ.get("DONATION_CAP_EUR", 300)),
         "DEPRECIATION_YEARS": int(os.environ.get("DEPRECIATION_YEARS", 5)),
         "MAX_PHOTO_BYTES": int(os.environ.get("MAX_PHOTO_BYTES", 5 * 1024 * 1024)),
+        "MAX_MEMO_BYTES": int(os.environ.get("MAX_MEMO_BYTES", 10 * 1000 * 1000)),
+        # CCP R.2182-1: at least 11 days between the rejection letters and the signature (16 by post).
+        "STANDSTILL_DAYS": int(os.environ.get("STANDSTILL_DAYS", 11)),
         # Uploaded CSV files wait here between the import preview and its confirmation.
         "IMPORT_FOLDER": os.environ.get("IMPORT_FOLDER", str(instance / "imports")),
         # Stripe (marketplace issue): card payment stays hidden while these are empty.

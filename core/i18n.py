@@ -48,6 +48,13 @@ def local_to_utc(naive_local):
     return naive_local.replace(tzinfo=zone).astimezone(timezone.utc)
 
 
+def to_local(aware):
+    """An aware datetime in the platform's time zone (Paris), e.g. to tell which day it is there."""
+    from zoneinfo import ZoneInfo
+
+    return aware.astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
+
+
 def register_formatting(app: Flask) -> None:
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["number"] = number

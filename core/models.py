@@ -54,6 +54,8 @@ class OrganisationKind(enum.StrEnum):
     SYNDICATE = "syndicate"
     SUPPLIER = "supplier"
     BENEFICIARY = "beneficiary"
+    # A public buyer known only from an imported DECP file: it has no account on the platform.
+    EXTERNAL_BUYER = "external_buyer"
 
     @property
     def label(self) -> str:
@@ -70,6 +72,7 @@ ORGANISATION_KIND_LABELS = {
     OrganisationKind.SYNDICATE: _l("IT syndicate"),
     OrganisationKind.SUPPLIER: _l("Supplier"),
     OrganisationKind.BENEFICIARY: _l("Beneficiary organisation"),
+    OrganisationKind.EXTERNAL_BUYER: _l("Public buyer outside the platform"),
 }
 
 
@@ -151,6 +154,7 @@ ROLES_BY_KIND = {
     OrganisationKind.SYNDICATE: {Role.PROCUREMENT_OFFICER, Role.IT_MANAGER, Role.OBSERVER},
     OrganisationKind.SUPPLIER: {Role.SUPPLIER},
     OrganisationKind.BENEFICIARY: {Role.BENEFICIARY},
+    OrganisationKind.EXTERNAL_BUYER: set(),
 }
 
 

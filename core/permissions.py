@@ -101,6 +101,29 @@ def _party_to_order(user: User, order) -> bool:
             or (order.campaign is not None and _member_of(user, order.campaign.coordinator)))
 
 
+def _procurement_officer_of(user: User, organisation: Organisation) -> bool:
+    return (user.role is Role.PROCUREMENT_OFFICER and _member_of(user, organisation)
+            and organisation.kind.is_public_buyer)
+
+
+def _may_see_tender(user: User, tender) -> bool:
+    from procurement.models import TenderStatus
+
+    return _is_admin(user) or _member_of(user, tender.buyer) or tender.status is not TenderStatus.DRAFT
+
+
+def _manages_tender(user: User, tender) -> bool:
+    return _is_admin(user) or _procurement_officer_of(user, tender.buyer)
+
+
+def _may_read_bid(user: User, bid) -> bool:
+    """Sealed: before the opening only the bidder reads its bid, whoever else asks, admins included."""
+    if _member_of(user, bid.supplier):
+        return True
+    return bid.lot.tender.is_opened and (_is_admin(user) or (
+        _member_of(user, bid.lot.tender.buyer) and user.role in PUBLIC_BUYER_STAFF + (Role.OBSERVER,)))
+
+
 RULES: dict[str, Callable[..., bool]] = {
     "dashboard.view": lambda user, obj=None: True,
     "organisation.list": lambda user, obj=None: True,
@@ -166,6 +189,28 @@ RULES: dict[str, Callable[..., bool]] = {
     "order.record_payment": lambda user, order: _is_admin(user) or (
         user.role is Role.PROCUREMENT_OFFICER and _member_of(user, order.buyer)),
     "order.pay_by_card": lambda user, order: _member_of(user, order.buyer) and user.role is not Role.OBSERVER,
+    # Procurement: clause library, tenders, sealed bids, evaluation, contracts register.
+    "clause.list": lambda user, obj=None: True,
+    "clause.edit": _is_admin,
+    "tender.list": lambda user, obj=None: True,
+    "tender.create": lambda user, organisation: _is_admin(user) or _procurement_officer_of(user, organisation),
+    "tender.view": _may_see_tender,
+    "tender.manage": _manages_tender,
+    # Evaluators: the buyer's procurement officers and IT managers, once the bids are opened.
+    "tender.evaluate": lambda user, tender: tender.is_opened and (_manages_tender(user, tender) or (
+        user.role is Role.IT_MANAGER and _member_of(user, tender.buyer))),
+    "tender.ask": lambda user, tender: _validated_member(Role.SUPPLIER)(user) and _may_see_tender(user, tender),
+    "bid.submit": lambda user, tender: _validated_member(Role.SUPPLIER)(user) and _may_see_tender(user, tender),
+    "bid.read": _may_read_bid,
+    "bid.change": lambda user, bid: _validated_member(Role.SUPPLIER)(user) and _member_of(user, bid.supplier),
+    "contract.list": lambda user, obj=None: True,
+    "contract.view": lambda user, contract: True,
+    "contract.create": lambda user, organisation: _is_admin(user) or _procurement_officer_of(user, organisation),
+    "contract.edit": lambda user, contract: _is_admin(user) or _procurement_officer_of(user, contract.buyer),
+    "contract.import": lambda user, obj=None: _is_admin(user) or (
+        user.role is Role.PROCUREMENT_OFFICER and user.organisation.kind.is_public_buyer),
+    # Importing a national or regional file creates the buyers it names.
+    "contract.import_all_buyers": _is_admin,
 }
 
 # Actions on one organisation's object: a refusal there must not reveal that the object exists.
@@ -174,6 +219,7 @@ OBJECT_ACTIONS = {
     "user.edit", "token.manage", "device.view", "device.edit", "offer.view", "offer.manage",
     "request.view", "request.cancel", "request.confirm", "sanitisation.view",
     "catalogue.view", "campaign.view", "order.view", "campaign.supplier_order",
+    "tender.view", "bid.read", "bid.change",
 }
 
 
@@ -188,6 +234,9 @@ def may(user, action: str, obj=None) -> bool:
 def require(user, action: str, obj=None) -> None:
     if may(user, action, obj):
         return
+    if getattr(obj, "sealed", False):
+        # Even a refusal would tell the audit page that a sealed bid exists: answer 404, record nothing.
+        abort(404)
     audit.record_now(user if user is not None and user.is_authenticated else None,
                      "permission.denied", obj, permission=action)
     abort(404 if action in OBJECT_ACTIONS and obj is not None else 403)

@@ -180,3 +180,90 @@ class PriceTierFactory(BaseFactory):
     offer = factory.SubFactory(CatalogueOfferFactory)
     min_quantity = 50
     unit_price = Decimal("290.00")
+
+
+# --- procurement ---------------------------------------------------------------------------------
+
+import itertools  # noqa: E402
+from datetime import timedelta  # noqa: E402
+
+from core.models import utcnow  # noqa: E402
+from procurement.models import (Clause, ClauseVersion, CriterionKind, Mechanism, ProcedureType,  # noqa: E402
+                                Theme)
+from procurement.services import bids as bid_service  # noqa: E402
+from procurement.services import tenders as tender_service  # noqa: E402
+
+# The smallest file that passes the memo check: a PDF header and its end-of-file marker.
+MEMO_PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+_TENDER_NUMBERS = itertools.count(1)
+ENVIRONMENTAL = {False: "Clause environnementale", True: "Critère environnemental"}
+
+
+def clause(code: str, theme: Theme = Theme.DURABILITY, mechanism: Mechanism = Mechanism.EXECUTION_CLAUSE,
+           title: str | None = None) -> ClauseVersion:
+    """A library clause with one version; its DECP consideration follows its theme and mechanism."""
+    award = mechanism is Mechanism.AWARD_CRITERION
+    if theme is Theme.RESERVED_CONTRACT:
+        consideration = "Marché réservé"
+    elif theme.is_social:
+        consideration = "Critère social" if award else "Clause sociale"
+    else:
+        consideration = ENVIRONMENTAL[award]
+    version = ClauseVersion(
+        number=1, title_fr=title or f"Clause {code}", title_en=title or f"Clause {code}",
+        text_fr=f"Texte de la clause {code}.", text_en=f"Text of clause {code}.",
+        evidence_fr="Fiche technique.", evidence_en="Data sheet.", theme=theme, mechanism=mechanism,
+        decp_consideration=consideration,
+        ocds_goal="social.disadvantagedEmploymentOpportunities" if theme.is_social else "environmental.circularEconomy")
+    db.session.add(Clause(code=code, versions=[version]))
+    db.session.commit()
+    return version
+
+
+def draft_tender(officer: User, lots: int = 1, reference: str | None = None, **overrides):
+    """A complete draft: lots, a grid with price 60 / technical 20 / environmental 20, an environmental
+    execution clause and an environmental award-criterion clause (so it passes the Climat et Résilience
+    check)."""
+    data = tender_service.TenderData(
+        reference=reference or f"T-{next(_TENDER_NUMBERS):05d}",
+        title="Ordinateurs portables reconditionnés", description="Fourniture de portables reconditionnés.",
+        cpv="30213100-6", procedure=ProcedureType.ADAPTED, estimated_value=Decimal("50000.00"),
+        deadline=utcnow() + timedelta(days=10))
+    for key, value in overrides.items():
+        setattr(data, key, value)
+    tender = tender_service.create_tender(officer, officer.organisation, data)
+    for number in range(1, lots + 1):
+        tender_service.add_lot(officer, tender, f"Lot {number}", 100, estimated_value=Decimal("25000.00"))
+    tender_service.set_criteria(officer, tender, [(CriterionKind.PRICE, "Prix", 60),
+                                                  (CriterionKind.TECHNICAL, "Valeur technique", 20),
+                                                  (CriterionKind.ENVIRONMENTAL, "Performance environnementale", 20)])
+    stamp = f"{tender.reference[-6:]}"
+    tender_service.attach_clause(officer, tender, clause(f"X{stamp}", Theme.TAKE_BACK_WEEE))
+    tender_service.attach_clause(officer, tender, clause(f"A{stamp}", Theme.BATTERY, Mechanism.AWARD_CRITERION))
+    db.session.commit()
+    return tender
+
+
+def published_tender(officer: User | None = None, lots: int = 1, **overrides):
+    officer = officer or user_for_role(Role.PROCUREMENT_OFFICER)
+    tender = draft_tender(officer, lots=lots, **overrides)
+    tender_service.publish(officer, tender)
+    db.session.commit()
+    return tender
+
+
+def submit_bid(supplier: User, lot, price: str = "30000.00", commit_award_clauses: bool = True):
+    """A bid committing to every binding clause, and to the award-criterion ones unless told not to."""
+    commitments = {tc.id: (True, "Attestation jointe.") for tc in lot.tender.clauses
+                   if tc.version.mechanism.binding or commit_award_clauses}
+    bid = bid_service.submit(supplier, lot, bid_service.BidData(Decimal(price), "memoire.pdf", MEMO_PDF,
+                                                                commitments))
+    db.session.commit()
+    return bid
+
+
+def close(tender) -> None:
+    """Move the deadline into the past, as time passing would."""
+    tender.deadline = utcnow() - timedelta(seconds=1)
+    db.session.commit()

@@ -17,6 +17,7 @@ from sqlalchemy.orm import contains_eager
 
 from core import audit, permissions
 from core.errors import RuleViolation
+from core.cpv import CPV_CODES
 from core.extensions import db
 from core.models import Organisation, User, ValidationStatus
 from core.territory import Locality
@@ -24,24 +25,6 @@ from marketplace.models import CatalogueOffer, Grade, Label, PriceTier
 from marketplace.money import cents
 from reuse.models import DeviceCategory
 
-# DOMAIN.md, Codes: the CPV codes the platform accepts (the check digit is not computable).
-CPV_CODES = {
-    "30213100-6": _l("Portable computers"),
-    "30213200-7": _l("Tablets"),
-    "30213300-8": _l("Desktop computers"),
-    "30231300-0": _l("Display screens"),
-    "30232100-5": _l("Printers"),
-    "30232110-8": _l("Laser printers"),
-    "32250000-0": _l("Mobile telephones"),
-    "48820000-2": _l("Servers"),
-    "32420000-3": _l("Network equipment"),
-    "38652120-7": _l("Video projectors"),
-    "30237200-1": _l("Computer accessories"),
-    "50312000-5": _l("Maintenance and repair of computer equipment"),
-    "50320000-4": _l("Repair of personal computers"),
-    "90514000-3": _l("Refuse recycling services"),
-    "90511000-2": _l("Refuse collection"),
-}
 
 # Devices that carry a battery whose health a refurbisher measures (EU GPP 2021, refurbished devices).
 PORTABLE_CATEGORIES = frozenset({DeviceCategory.LAPTOP, DeviceCategory.TABLET, DeviceCategory.SMARTPHONE})

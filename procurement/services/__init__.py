@@ -1,0 +1,1 @@
+"""Procurement operations: every state change of clauses, tenders, bids, evaluations and contracts."""
