@@ -82,11 +82,13 @@ def _register_blueprints(app: Flask) -> None:
     from core.api import bp as api_bp
     from core.views import bp as core_bp
     from marketplace.views import bp as marketplace_bp
+    from procurement.views import bp as procurement_bp
     from reuse.views import bp as reuse_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(reuse_bp)
     app.register_blueprint(marketplace_bp)
+    app.register_blueprint(procurement_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API authenticates by bearer token, never by cookie
 

@@ -117,3 +117,4 @@ def openapi_json():
 
 from reuse import api as reuse_api  # noqa: E402,F401
 from marketplace import api as marketplace_api  # noqa: E402,F401
+from procurement import api as procurement_api  # noqa: E402,F401

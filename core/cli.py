@@ -75,7 +75,9 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(demo_data)
     from marketplace import cli as marketplace_cli
+    from procurement import cli as procurement_cli
     from reuse import cli as reuse_cli
 
     reuse_cli.register_commands(app)
     marketplace_cli.register_commands(app)
+    procurement_cli.register_commands(app)

@@ -142,6 +142,9 @@ def load() -> dict[str, int]:
     from marketplace import demo as marketplace_demo
 
     marketplace_demo.load()
+    from procurement import demo as procurement_demo
+
+    procurement_demo.load()
     db.session.flush()
     return {
         "organisations": db.session.query(Organisation).count(),

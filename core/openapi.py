@@ -395,6 +395,184 @@ PATHS.update({
 })
 
 
+
+# --- procurement: tenders, own bids, contracts (procurement/api.py) ------------------------------
+
+from procurement.models import (BidOutcome, BidStatus, ContractSource, ContractStatus, CriterionKind,  # noqa: E402
+                                Mechanism, ProcedureType, Reservation, TenderStatus, Theme)
+
+_PUBLIC_ID = {"name": "public_id", "in": "path", "required": True, "schema": {"type": "string"},
+              "description": "The bid's random public id (never a sequential number)."}
+_BUYER = {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
+                                           "siret": {"type": ["string", "null"]}}}
+_CPV_FILTER = {"name": "cpv", "in": "query", "schema": {"type": "string"},
+               "description": "A CPV code (30213100-6), or its first digits for a whole family (302)."}
+_BUYER_FILTER = {"name": "buyer_id", "in": "query", "schema": {"type": "integer"}}
+
+SCHEMAS.update({
+    "Tender": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "reference": {"type": "string"}, "title": {"type": "string"},
+        "description": {"type": "string"}, "buyer": _BUYER, "cpv": {"type": "string"},
+        "procedure": {"type": "string", "enum": _values(ProcedureType)},
+        "procedure_decp": {"type": "string", "description": "The procedure's name in DECP v2."},
+        "reservation": {"type": "string", "enum": _values(Reservation)},
+        "estimated_value": {**_AMOUNT, "description": "Excluding VAT."},
+        "duration_months": {"type": "integer"},
+        "deadline": {**_DATETIME, "description": "ISO 8601, in UTC."},
+        "status": {"type": "string", "enum": _values(TenderStatus)},
+        "accepts_bids": {"type": "boolean", "description": "Published and before its deadline."},
+        "published_at": _DATETIME_OR_NULL, "opened_at": _DATETIME_OR_NULL,
+        "lot_count": {"type": "integer"}},
+        "description": "Never a count of bids, nor any bid data."},
+    "LotBid": {"type": "object", "description": "An opened bid the caller may read, with its score.",
+               "properties": {
+                   "public_id": {"type": "string"}, "supplier": _ORGANISATION_REF, "price": _AMOUNT,
+                   "points": {"type": "array", "items": {"type": "object", "properties": {
+                       "criterion_id": {"type": "integer"},
+                       "points": {**_AMOUNT_OR_NULL, "description": "Null while an evaluator's mark is missing."}}}},
+                   "total": {**_AMOUNT_OR_NULL, "description": "Out of 100; null while a mark is missing."},
+                   "rank": {"type": ["integer", "null"], "description": "Null until every bid of the lot is marked."},
+                   "abnormally_low": {"type": "boolean"},
+                   "outcome": {"type": ["string", "null"], "enum": [*_values(BidOutcome), None]}}},
+    "Lot": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "number": {"type": "integer"}, "title": {"type": "string"},
+        "description": {"type": "string"}, "quantity": {"type": "integer"}, "estimated_value": _AMOUNT_OR_NULL,
+        "campaign_line_id": {"type": ["integer", "null"]}, "awarded_at": _DATETIME_OR_NULL,
+        "unsuccessful": {"type": "boolean"},
+        "bids": {"type": ["array", "null"], "items": _ref("LotBid"),
+                 "description": "Null while the bids are sealed (before the opening); then only the bids the "
+                                "caller may read: all of them for the buyer, its own for a bidder."}}},
+    "TenderClause": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "code": {"type": "string"}, "version": {"type": "integer"},
+        "title": {"type": "string"}, "text": {"type": "string"}, "evidence": {"type": "string"},
+        "theme": {"type": "string", "enum": _values(Theme)},
+        "mechanism": {"type": "string", "enum": _values(Mechanism)},
+        "binding": {"type": "boolean", "description": "Every bidder must commit to it (all but award criteria)."},
+        "decp_consideration": {"type": "string"}, "ocds_goal": {"type": "string"},
+        "ocds_strategy": {"type": "string"}},
+        "description": "Title, text and evidence in the caller's language."},
+    "Question": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "text": {"type": "string"}, "asked_at": _DATETIME,
+        "answer": {"type": ["string", "null"]}, "answered_at": _DATETIME_OR_NULL,
+        "mine": {"type": "boolean", "description": "Asked by the caller's organisation."},
+        "asked_by": {**_ORGANISATION_REF, "description": "Only for the buyer: answers never name who asked."}}},
+    "TenderDetail": {"allOf": [_ref("Tender"), {"type": "object", "properties": {
+        "lots": {"type": "array", "items": _ref("Lot")},
+        "criteria": {"type": "array", "items": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "kind": {"type": "string", "enum": _values(CriterionKind)},
+            "name": {"type": "string"}, "weight": {"type": "integer", "description": "Points out of 100."}}}},
+        "clauses": {"type": "array", "items": _ref("TenderClause")},
+        "questions": {"type": "array", "items": _ref("Question"),
+                      "description": "The buyer sees every question; others the answered ones and their own."}}}]},
+    "BidInput": {"type": "object", "required": ["price"], "additionalProperties": False, "properties": {
+        "price": {**_NUMBER, "description": "The total price excluding VAT, a decimal (\"12345.00\")."},
+        "memo_pdf_base64": {"type": "string", "contentEncoding": "base64",
+                            "description": "The technical memo (PDF). Required on the first submission; "
+                                           "absent on a replacement, the previous memo is kept."},
+        "memo_filename": {"type": "string", "maxLength": 200},
+        "commitments": {"type": "array", "description": "Every binding clause needs committed true and its "
+                                                        "evidence; a replacement restates them all.",
+                        "items": {"type": "object", "required": ["clause_code", "committed"],
+                                  "additionalProperties": False, "properties": {
+                                      "clause_code": {"type": "string"}, "committed": {"type": "boolean"},
+                                      "evidence": {"type": "string"}}}}}},
+    "Bid": {"type": "object", "properties": {
+        "public_id": {"type": "string"},
+        "tender": {"type": "object", "properties": {"id": {"type": "integer"}, "reference": {"type": "string"},
+                                                    "title": {"type": "string"}}},
+        "lot": {"type": "object", "properties": {"id": {"type": "integer"}, "number": {"type": "integer"},
+                                                 "title": {"type": "string"}}},
+        "supplier": _ORGANISATION_REF,
+        "status": {"type": "string", "enum": _values(BidStatus)}, "version": {"type": "integer"},
+        "price": _AMOUNT, "memo_filename": {"type": "string"}, "memo_sha256": {"type": "string"},
+        "submitted_at": _DATETIME, "withdrawn_at": _DATETIME_OR_NULL,
+        "receipt": {"type": "string", "description": "SHA-256 fingerprint of the bid as submitted."},
+        "outcome": {"type": ["string", "null"], "enum": [*_values(BidOutcome), None]},
+        "commitments": {"type": "array", "items": {"type": "object", "properties": {
+            "clause_code": {"type": "string"}, "clause_version": {"type": "integer"},
+            "committed": {"type": "boolean"}, "evidence": {"type": "string"}}}}}},
+    "Contract": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "decp_id": {"type": "string", "maxLength": 16}, "title": {"type": "string"},
+        "nature": {"type": "string"}, "buyer": _BUYER,
+        "holder": {"type": "object", "properties": {
+            "id": {"type": "string"}, "id_type": {"type": "string"}, "name": {"type": "string"},
+            "organisation_id": {"type": ["integer", "null"], "description": "The supplier on the platform, if known."},
+            "locality": {"type": ["string", "null"],
+                         "enum": ["territory", "departments_94_91", "ile_de_france", "elsewhere", None]},
+            "is_ess": {"type": ["boolean", "null"]}, "is_ea_esat": {"type": ["boolean", "null"]},
+            "is_siae": {"type": ["boolean", "null"]}},
+            "description": "Locality and statuses are null when the holder is not on the platform."},
+        "amount": {**_AMOUNT, "description": "Excluding VAT."}, "duration_months": {"type": ["integer", "null"]},
+        "notified_on": _DATE, "published_on": _DATE, "cpv": {"type": "string"},
+        "procedure": {"type": "string", "description": "As named in DECP v2."},
+        "price_form": {"type": "string"}, "offers_received": {"type": ["integer", "null"]},
+        "considerations": {"type": "object", "description": "DECP v2 considerations.", "properties": {
+            "environmental": {"type": "array", "items": {"type": "string"}},
+            "social": {"type": "array", "items": {"type": "string"}}}},
+        "env_score": {"type": "integer", "minimum": 0, "maximum": 100},
+        "env_score_breakdown": {"type": "array", "items": {"type": "object", "properties": {
+            "source": {"type": "string", "enum": ["clause", "criterion", "decp"]}, "code": {"type": "string"},
+            "version": {"type": "integer"}, "label": {"type": "string"}, "mechanism": {"type": "string"},
+            "points": {"type": "integer"}}}},
+        "clauses": {"type": "array", "items": {"type": "object", "properties": {
+            "code": {"type": "string"}, "version": {"type": "integer"}}}},
+        "tender": {"type": ["object", "null"], "properties": {
+            "id": {"type": "integer"}, "reference": {"type": "string"}, "lot_number": {"type": "integer"}}},
+        "standstill_ends_at": _DATETIME_OR_NULL,
+        "source": {"type": "string", "enum": _values(ContractSource)},
+        "status": {"type": "string", "enum": _values(ContractStatus)}}},
+})
+
+PATHS.update({
+    "/tenders": {"get": {
+        "summary": "Tenders the caller may see: published ones, and the drafts of its organisation",
+        "tags": ["procurement"],
+        "parameters": PAGE_PARAMETERS + [
+            _CPV_FILTER, _BUYER_FILTER,
+            {"name": "status", "in": "query", "schema": {"type": "string", "enum": _values(TenderStatus)}},
+            {"name": "reserved", "in": "query",
+             "schema": {"type": "string", "enum": ["true", "false", "ea_esat", "siae", "ess"]},
+             "description": "Reserved tenders (any reservation, or one kind), or not reserved."}],
+        "responses": _answer("200", "OK", _page_of("Tender"), "400")}},
+    "/tenders/{tender_id}": {"get": {
+        "summary": "One tender: lots, award criteria, clauses, questions. Before the opening, no bid data "
+                   "nor count; after it, each lot's bids the caller may read, with points and rank",
+        "tags": ["procurement"], "parameters": [_id("tender_id")],
+        "responses": _answer("200", "OK", _ref("TenderDetail"), "404")}},
+    "/tenders/{tender_id}/lots/{lot_id}/bids": {"post": {
+        "summary": "Submit the caller's organisation's bid on a lot, or replace it (its version goes up), "
+                   "until the deadline",
+        "tags": ["procurement"], "parameters": [_id("tender_id"), _id("lot_id")],
+        "requestBody": _body(_ref("BidInput")),
+        "responses": {**_answer("201", "Submitted", _ref("Bid"), "400", "403", "404"),
+                      "422": {**ERROR, "description": "An invalid field (validation_error) or a refusal "
+                                                      "(rule_violation): deadline passed, memo missing or not a "
+                                                      "PDF, binding clause not committed, reserved tender…"}}}},
+    "/bids": {"get": {
+        "summary": "The bids of the caller's organisation (suppliers only); never anyone else's",
+        "tags": ["procurement"], "parameters": PAGE_PARAMETERS,
+        "responses": _answer("200", "OK", _page_of("Bid"), "403")}},
+    "/bids/{public_id}": {"get": {
+        "summary": "One bid: its bidder's at any time; the buyer's only after the opening. A sealed bid "
+                   "answers 404, as one that does not exist",
+        "tags": ["procurement"], "parameters": [_PUBLIC_ID],
+        "responses": _answer("200", "OK", _ref("Bid"), "404")}},
+    "/bids/{public_id}/withdraw": {"post": {
+        "summary": "Withdraw the caller's organisation's bid, until the deadline", "tags": ["procurement"],
+        "parameters": [_PUBLIC_ID],
+        "responses": _answer("200", "Withdrawn", _ref("Bid"), "403", "404", "422")}},
+    "/contracts": {"get": {
+        "summary": "The contracts register (open data), latest notified first", "tags": ["procurement"],
+        "parameters": PAGE_PARAMETERS + [
+            _CPV_FILTER, _BUYER_FILTER,
+            {"name": "year", "in": "query", "schema": {"type": "integer"}, "description": "Year of notification."},
+            {"name": "source", "in": "query", "schema": {"type": "string", "enum": _values(ContractSource)}}],
+        "responses": _answer("200", "OK", _page_of("Contract"), "400")}},
+    "/contracts/{contract_id}": {"get": {
+        "summary": "One contract of the register", "tags": ["procurement"], "parameters": [_id("contract_id")],
+        "responses": _answer("200", "OK", _ref("Contract"), "404")}},
+})
+
 def document() -> dict:
     return {
         "openapi": "3.1.0",

@@ -251,7 +251,7 @@ class TenderStatus(enum.StrEnum):
 
 TENDER_STATUS_LABELS = {
     TenderStatus.DRAFT: _l("Draft"),
-    TenderStatus.PUBLISHED: _l("Published"),
+    TenderStatus.PUBLISHED: _l("Published, open until the deadline"),
     TenderStatus.OPENED: _l("Bids opened"),
     TenderStatus.AWARDED: _l("Awarded"),
     TenderStatus.CANCELLED: _l("Cancelled"),

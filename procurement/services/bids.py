@@ -63,6 +63,12 @@ def _require_open(actor: User, tender: Tender, now: datetime | None) -> None:
         raise RuleViolation(_("This tender is reserved: %(reservation)s.", reservation=tender.reservation.label))
 
 
+def check_open(actor: User, tender: Tender, now: datetime | None = None) -> None:
+    """Raise why the actor's organisation may not bid now (the deadline, server time; a reserved tender),
+    so that the bid form is refused before it is filled in."""
+    _require_open(actor, tender, now)
+
+
 def own_bid(actor: User, lot: Lot) -> Bid | None:
     """The actor's organisation's bid on the lot, the only one it may know of before the opening."""
     return db.session.scalar(select(Bid).where(Bid.lot_id == lot.id, Bid.supplier_id == actor.organisation_id))

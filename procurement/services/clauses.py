@@ -51,12 +51,19 @@ def _check(data: ClauseData) -> None:
     if social != data.theme.is_social:
         raise RuleViolation(_("A social theme goes with a social DECP consideration, an environmental theme "
                               "with an environmental one."))
+    if (data.decp_consideration == "Marché réservé") != (data.theme is Theme.RESERVED_CONTRACT):
+        raise RuleViolation(_("The DECP consideration “Marché réservé” goes with the reserved-contract theme."))
+    if data.theme is not Theme.RESERVED_CONTRACT and (
+            data.decp_consideration.startswith("Critère") != (data.mechanism is Mechanism.AWARD_CRITERION)):
+        raise RuleViolation(_("An award criterion stands for a DECP “Critère”, any other mechanism for a "
+                              "“Clause”."))
 
 
 def _version(clause: Clause, data: ClauseData, actor: User | None) -> ClauseVersion:
     number = (clause.versions[-1].number + 1) if clause.versions else 1
     version = ClauseVersion(number=number, created_by_id=actor.id if actor else None,
-                            **{k: (v.strip() if isinstance(v, str) else v) for k, v in asdict(data).items()})
+                            **{k: (v.strip() if type(v) is str else v)  # not the enums, which are str too
+                               for k, v in asdict(data).items()})
     clause.versions.append(version)
     return version
 

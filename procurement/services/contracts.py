@@ -13,7 +13,9 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import extract, or_, select
+from sqlalchemy.orm import selectinload
 
 from core import audit, permissions
 from core import cpv as cpv_codes
@@ -31,6 +33,17 @@ MECHANISM_POINTS = {
     Mechanism.TECHNICAL_SPECIFICATION: 15,
     Mechanism.SELECTION_CRITERION: 10,
 }
+
+# The module docstring's formula, for the contract page (translated).
+SCORE_EXPLANATION = _l(
+    "Environmental score (0 to 100, capped): each environmental clause counts the points of its mechanism "
+    "(execution clause %(execution)d, award criterion %(award)d, technical specification %(specification)d, "
+    "selection criterion %(selection)d); each environmental award criterion of the tender's grid counts its "
+    "weight. An imported contract has no clauses, only its DECP considerations: a “Clause environnementale” "
+    "counts as an execution clause, a “Critère environnemental” as an award criterion.",
+    execution=MECHANISM_POINTS[Mechanism.EXECUTION_CLAUSE], award=MECHANISM_POINTS[Mechanism.AWARD_CRITERION],
+    specification=MECHANISM_POINTS[Mechanism.TECHNICAL_SPECIFICATION],
+    selection=MECHANISM_POINTS[Mechanism.SELECTION_CRITERION])
 
 
 def refresh_considerations(contract: Contract, decp_considerations: set[str] | None = None) -> None:
@@ -176,11 +189,15 @@ def create_manual(actor: User, buyer: Organisation, data: ContractData) -> Contr
     return contract
 
 
-def update_manual(actor: User, contract: Contract, data: ContractData) -> Contract:
-    permissions.require(actor, "contract.edit", contract)
+def check_editable(contract: Contract) -> None:
     if contract.source is not ContractSource.MANUAL:
         raise RuleViolation(_("Only a contract entered by hand is edited here: the others come from their "
                               "tender or their DECP file."))
+
+
+def update_manual(actor: User, contract: Contract, data: ContractData) -> Contract:
+    permissions.require(actor, "contract.edit", contract)
+    check_editable(contract)
     _check(contract.buyer, data, contract)
     _apply(contract, data)
     return contract
@@ -190,3 +207,47 @@ def visible_contracts(actor: User):
     """The register is open data: every signed-in user reads it."""
     permissions.require(actor, "contract.list")
     return select(Contract).order_by(Contract.notified_on.desc().nulls_last(), Contract.id.desc())
+
+
+@dataclass
+class RegisterFilters:
+    buyer_id: int | None = None
+    year: int | None = None
+    source: ContractSource | None = None
+    cpv: str = ""  # a code or its beginning: "30213" finds every kind of computer
+    environmental: bool | None = None
+    social: bool | None = None
+
+
+def search_contracts(actor: User, filters: RegisterFilters):
+    """The register (visible_contracts) narrowed by the filters."""
+    query = visible_contracts(actor).options(selectinload(Contract.buyer), selectinload(Contract.supplier))
+    if filters.buyer_id is not None:
+        query = query.where(Contract.buyer_id == filters.buyer_id)
+    if filters.year is not None:
+        query = query.where(Contract.notified_on >= date(filters.year, 1, 1),
+                            Contract.notified_on <= date(filters.year, 12, 31))
+    if filters.source is not None:
+        query = query.where(Contract.source == filters.source)
+    stem = filters.cpv.strip().split("-")[0]
+    if stem:
+        query = query.where(Contract.cpv.like(f"{stem}%"))
+    has_env = or_(Contract.env_clause, Contract.env_criterion)
+    has_social = or_(Contract.social_clause, Contract.social_criterion, Contract.reserved)
+    if filters.environmental is not None:
+        query = query.where(has_env if filters.environmental else ~has_env)
+    if filters.social is not None:
+        query = query.where(has_social if filters.social else ~has_social)
+    return query
+
+
+def register_buyers() -> list[Organisation]:
+    """The organisations that have contracts in the register, for its buyer filter."""
+    return list(db.session.scalars(select(Organisation).where(
+        Organisation.id.in_(select(Contract.buyer_id).distinct())).order_by(Organisation.name)))
+
+
+def register_years() -> list[int]:
+    year = extract("year", Contract.notified_on)
+    return [int(y) for y in db.session.scalars(select(year).where(Contract.notified_on.is_not(None))
+                                               .distinct().order_by(year.desc())) if y is not None]

@@ -16,13 +16,14 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from core import audit, permissions
 from core.errors import RuleViolation
 from core.extensions import db
 from core.models import User, utcnow
-from procurement.models import (AwardCriterion, Bid, BidOutcome, BidStatus, CriterionKind, Evaluation, Lot,
-                                Mechanism, Tender, TenderStatus)
+from procurement.models import (AwardCriterion, Bid, BidOutcome, BidStatus, Contract, CriterionKind, Evaluation,
+                                Lot, Mechanism, Tender, TenderStatus)
 from procurement.services import contracts
 
 ABNORMALLY_LOW_VS_OTHERS = Decimal("0.80")
@@ -37,6 +38,10 @@ class BidScore:
     points: dict[int, Decimal | None] = field(default_factory=dict)
     abnormally_low: bool = False
     rank: int | None = None
+    # Why a bid is flagged: the mean of the other bids it is compared with, and which test it fails.
+    others_mean: Decimal | None = None
+    below_others: bool = False
+    below_estimate: bool = False
 
     @property
     def complete(self) -> bool:
@@ -90,10 +95,11 @@ def score_lot(lot: Lot) -> list[BidScore]:
                 share = Decimal(sum(1 for tc in env_clauses if tc.id in committed)) / len(env_clauses)
                 score.points[criterion.id] = _round(share * weight)
         others = [other.price for other in bids if other is not bid]
-        below_others = bool(others) and bid.price < ABNORMALLY_LOW_VS_OTHERS * sum(others) / len(others)
-        below_estimate = (lot.estimated_value is not None
-                          and bid.price < ABNORMALLY_LOW_VS_ESTIMATE * lot.estimated_value)
-        score.abnormally_low = below_others or below_estimate
+        score.others_mean = _round(sum(others) / len(others)) if others else None
+        score.below_others = bool(others) and bid.price < ABNORMALLY_LOW_VS_OTHERS * sum(others) / len(others)
+        score.below_estimate = (lot.estimated_value is not None
+                                and bid.price < ABNORMALLY_LOW_VS_ESTIMATE * lot.estimated_value)
+        score.abnormally_low = score.below_others or score.below_estimate
         scores.append(score)
     if all(score.complete for score in scores):
         scores.sort(key=lambda s: (-s.total, s.bid.price, s.bid.submitted_at))
@@ -177,3 +183,70 @@ def _close_if_decided(tender: Tender) -> None:
     db.session.flush()
     if all(lot.is_decided for lot in tender.lots):
         tender.status = TenderStatus.AWARDED
+
+
+# --- what the pages and documents read after the opening ------------------------------------------
+
+@dataclass
+class LotDecision:
+    """An opened lot as the evaluation page, the analysis report and the letters show it."""
+    lot: Lot
+    scores: list[BidScore]
+    contract: Contract | None
+
+    @property
+    def awarded(self) -> BidScore | None:
+        return next((s for s in self.scores if s.bid.outcome is BidOutcome.AWARDED), None)
+
+    def score_of(self, bid: Bid) -> BidScore | None:
+        return next((s for s in self.scores if s.bid is bid), None)
+
+
+def contract_for(lot: Lot) -> Contract | None:
+    return db.session.scalar(select(Contract).where(Contract.lot_id == lot.id))
+
+
+def lot_decision(actor: User, lot: Lot) -> LotDecision:
+    """The scores of an opened lot for its evaluators; the caller answers 404 before the opening."""
+    permissions.require(actor, "tender.evaluate", lot.tender)
+    return LotDecision(lot, score_lot(lot), contract_for(lot))
+
+
+@dataclass
+class Report:
+    """The bid analysis report (rapport d'analyse des offres)."""
+    tender: Tender
+    opened_by: User | None
+    lots: list[LotDecision]
+    marked: set[int]   # ids of the criteria the evaluators mark
+    env_clauses: list  # the environmental award-criterion clauses the environmental score counts
+
+
+def analysis_report(actor: User, tender: Tender) -> Report:
+    permissions.require(actor, "tender.evaluate", tender)
+    return Report(tender, db.session.get(User, tender.opened_by_id) if tender.opened_by_id else None,
+                  [LotDecision(lot, score_lot(lot), contract_for(lot)) for lot in tender.lots],
+                  {c.id for c in tender.criteria if marked_by_evaluators(c)}, env_award_clauses(tender))
+
+
+@dataclass
+class Letter:
+    """The award letter, or the rejection letter (CCP R.2181-1 to R.2181-3, L.2181-1): the bid's score and
+    rank, the awarded bidder and its score, and the end of the standstill period before the signature."""
+    bid: Bid
+    decision: LotDecision
+    score: BidScore | None
+
+    @property
+    def is_award(self) -> bool:
+        return self.bid.outcome is BidOutcome.AWARDED
+
+
+def letter(actor: User, bid: Bid) -> Letter | None:
+    """The bid's letter once its lot is decided, for its bidder and whoever reads the opened bids; None
+    while the lot is undecided or for a withdrawn bid, which gets no letter."""
+    permissions.require(actor, "bid.read", bid)
+    if not bid.lot.is_decided or bid.status is not BidStatus.SUBMITTED or bid.outcome is None:
+        return None
+    decision = LotDecision(bid.lot, score_lot(bid.lot), contract_for(bid.lot))
+    return Letter(bid, decision, decision.score_of(bid))

@@ -16,8 +16,8 @@ from core.extensions import db
 from core.i18n import to_local
 from core.models import Organisation, User, utcnow
 from marketplace.models import CampaignLine, LineStatus
-from procurement.models import (AwardCriterion, ClauseVersion, CriterionKind, Lot, Mechanism, ProcedureType,
-                                Question, Reservation, Tender, TenderClause, TenderStatus)
+from procurement.models import (AwardCriterion, Clause, ClauseVersion, CriterionKind, Lot, Mechanism, ProcedureType,
+                                Question, Reservation, Tender, TenderClause, TenderStatus, Theme)
 
 # Loi Climat et Résilience art. 35: from 22 August 2026 every contract has an environmental award
 # criterion and an environmental execution clause. Before that date the check only warns.
@@ -113,9 +113,12 @@ def add_lot(actor: User, tender: Tender, title: str, quantity: int, description:
 
 
 def remove_lot(actor: User, lot: Lot) -> None:
-    _require_draft(actor, lot.tender)
-    lot.tender.lots.remove(lot)
+    tender = lot.tender
+    _require_draft(actor, tender)
+    # Deleted while still attached to its tender: the audit log names the lot by its tender's reference.
     db.session.delete(lot)
+    db.session.flush()
+    db.session.expire(tender, ["lots"])
 
 
 def tenderable_lines(actor: User) -> list[CampaignLine]:
@@ -266,3 +269,64 @@ def questions_for(actor: User, tender: Tender) -> list[Question]:
     if permissions.may(actor, "tender.manage", tender):
         return list(tender.questions)
     return [q for q in tender.questions if q.answered_at is not None or q.organisation_id == actor.organisation_id]
+
+
+@dataclass
+class TenderFilters:
+    """What a reader of the tenders list asks for. `status` is a TenderStatus value, or "open" for the
+    tenders accepting bids now."""
+
+    text: str = ""
+    cpv: str | None = None
+    city: str | None = None   # the buyer's commune
+    reserved: bool | None = None
+    status: str | None = None
+
+
+OPEN_FOR_BIDS = "open"
+
+
+def filtered_tenders(actor: User, filters: TenderFilters | None = None, now: datetime | None = None):
+    """visible_tenders narrowed by the list's filters (one query, for pagination)."""
+    filters = filters or TenderFilters()
+    query = visible_tenders(actor)
+    if filters.cpv:
+        query = query.where(Tender.cpv == filters.cpv)
+    if filters.city:
+        query = query.join(Tender.buyer).where(Organisation.city == filters.city)
+    if filters.reserved is not None:
+        query = query.where((Tender.reservation != Reservation.NONE) if filters.reserved
+                            else (Tender.reservation == Reservation.NONE))
+    if filters.status == OPEN_FOR_BIDS:
+        query = query.where(Tender.status == TenderStatus.PUBLISHED, Tender.deadline > (now or utcnow()))
+    elif filters.status:
+        query = query.where(Tender.status == TenderStatus(filters.status))
+    for word in filters.text.split():
+        pattern = f"%{word}%"
+        query = query.where(Tender.title.ilike(pattern) | Tender.reference.ilike(pattern))
+    return query
+
+
+def buyer_cities(actor: User) -> list[str]:
+    """The communes of the buyers whose tenders the actor may see: the choices of the locality filter."""
+    buyers = visible_tenders(actor).with_only_columns(Tender.buyer_id).order_by(None)
+    return list(db.session.scalars(select(Organisation.city).where(Organisation.id.in_(buyers),
+                                                                   Organisation.city != "")
+                                   .distinct().order_by(Organisation.city)))
+
+
+def open_for_bids(now: datetime | None = None):
+    """A select of the published tenders whose deadline is ahead, soonest first."""
+    return (select(Tender).where(Tender.status == TenderStatus.PUBLISHED, Tender.deadline > (now or utcnow()))
+            .order_by(Tender.deadline, Tender.id))
+
+
+def attachable_versions(tender: Tender) -> list[tuple[Theme, list[ClauseVersion]]]:
+    """The current versions of the active library clauses not yet in the tender, grouped by theme."""
+    attached = {tc.version.clause_id for tc in tender.clauses}
+    clauses = db.session.scalars(select(Clause).where(Clause.active.is_(True)).order_by(Clause.code))
+    groups: dict[Theme, list[ClauseVersion]] = {}
+    for clause in clauses:
+        if clause.id not in attached and clause.versions:
+            groups.setdefault(clause.current.theme, []).append(clause.current)
+    return [(theme, groups[theme]) for theme in Theme if theme in groups]

@@ -1,0 +1,1 @@
+"""Forms of procurement, one module per area (clauses, tenders, bids, contracts)."""

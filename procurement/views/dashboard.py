@@ -1,0 +1,42 @@
+"""Procurement pages: dashboard. What tenders add to each role's dashboard. Bids are sealed: a supplier
+sees only its own bids, a buyer no bid at all here."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from core.extensions import db
+from core.models import Role, utcnow
+from core.views.dashboard import DASHBOARD_SECTIONS
+from procurement.models import Tender, TenderStatus
+from procurement.services import bids as bid_service
+from procurement.services import tenders as tender_service
+from procurement.views import bp  # noqa: F401
+
+LISTED = 5
+
+
+def procurement_figures(user) -> dict:
+    now = utcnow()
+    if user.role in (Role.PROCUREMENT_OFFICER, Role.ADMIN):
+        # An officer follows their organisation's tenders; an administrator the platform's.
+        query = select(Tender).order_by(Tender.deadline, Tender.id)
+        if user.role is Role.PROCUREMENT_OFFICER:
+            query = query.where(Tender.buyer_id == user.organisation_id)
+        published = query.where(Tender.status == TenderStatus.PUBLISHED)
+        return {"tender_stages": {
+            "drafts": db.session.scalars(query.where(Tender.status == TenderStatus.DRAFT)).all(),
+            "awaiting_deadline": db.session.scalars(published.where(Tender.deadline > now)).all(),
+            "to_open": db.session.scalars(published.where(Tender.deadline <= now)).all(),
+            "under_evaluation": db.session.scalars(query.where(Tender.status == TenderStatus.OPENED)).all(),
+        }}
+    if user.role is Role.SUPPLIER:
+        open_tenders = tender_service.open_for_bids(now)
+        return {
+            "open_tender_count": db.session.scalar(select(func.count()).select_from(open_tenders.subquery())),
+            "open_tenders": db.session.scalars(open_tenders.limit(LISTED)).all(),
+            "my_bid_count": len(bid_service.own_bids(user)),
+        }
+    return {}
+
+
+DASHBOARD_SECTIONS.append(procurement_figures)
