@@ -394,7 +394,9 @@ class _Importer:
 
     def find_buyer(self, siret: str) -> Organisation | None:
         if siret not in self.buyers:
-            found = db.session.scalar(select(Organisation).where(Organisation.siret == siret))
+            # Only a public buyer buys: a supplier's SIRET given as acheteur.id must not make it one.
+            found = db.session.scalar(select(Organisation).where(Organisation.siret == siret,
+                                                                 Organisation.kind.in_(BUYER_KINDS)))
             if found is None:
                 same_siren = db.session.scalars(select(Organisation).where(
                     Organisation.siret.like(f"{siret[:9]}%"), Organisation.kind.in_(BUYER_KINDS))).all()

@@ -84,13 +84,13 @@ def marks_form(criteria, **kwargs) -> MarksForm:
 
 class AwardForm(FlaskForm):
     bid = SelectField(_l("Bid to award"))
-    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=4000)],
+    reason = TextAreaField(_l("Reason for the choice"), validators=[Optional(), Length(max=4000)],
                            description=_l("Required when the bid is not ranked first."))
     submit = SubmitField(_l("Award the lot"))
 
 
 class UnsuccessfulForm(FlaskForm):
     # The service refuses an empty reason, with its own message.
-    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=4000)],
+    reason = TextAreaField(_l("Reason the lot is unsuccessful"), validators=[Optional(), Length(max=4000)],
                            description=_l("No bid, or none acceptable: the lot is declared unsuccessful."))
     submit = SubmitField(_l("Declare the lot unsuccessful"))
