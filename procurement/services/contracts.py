@@ -58,7 +58,7 @@ def refresh_considerations(contract: Contract, decp_considerations: set[str] | N
                                   "points": MECHANISM_POINTS[mechanism]})
     else:
         found = set()
-        for version in contract.clauses:
+        for version in sorted(contract.clauses, key=lambda v: v.clause.code):  # a stable breakdown
             if version.is_environmental:
                 found.add(ENV_CRITERION if version.mechanism is Mechanism.AWARD_CRITERION else ENV_CLAUSE)
                 breakdown.append({"source": "clause", "code": version.clause.code, "version": version.number,

@@ -168,7 +168,7 @@ def test_no_page_changes_when_a_bid_comes_in(client, world, deadline_passed):
 
 def test_the_buyer_sees_only_that_bids_are_sealed(client, world):
     submit_the_secret_bid(client, world)
-    sealed = str(escape(gettext("Bids are sealed until the deadline.")))
+    sealed = gettext("Bids are sealed until the deadline.")  # a template's text: not escaped
     open_button = f"/procurement/tenders/{world.tender.id}/open"
 
     log_in(client, world.officer)
