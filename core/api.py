@@ -15,7 +15,7 @@ from core.models import Organisation, OrganisationKind, User, ValidationStatus
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-PUBLIC_ENDPOINTS = {"api.openapi_json"}
+PUBLIC_ENDPOINTS = {"api.openapi_json", "api.indicators", "api.export_decp", "api.export_ocds", "api.export_agec"}
 MAX_PAGE_SIZE = 200
 
 

@@ -6,7 +6,8 @@ from datetime import datetime, timezone
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import JSON, Boolean, DateTime, Enum, ForeignKey, Index, String, Text, TypeDecorator, event
+from sqlalchemy import (JSON, Boolean, DateTime, Enum, ForeignKey, Index, LargeBinary, String, Text, TypeDecorator,
+                        UniqueConstraint, event)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -352,3 +353,45 @@ class OutboxMessage(db.Model):
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class IssuedDocument(db.Model):
+    """A PDF as the platform issued it, kept byte for byte (core.archive): downloading it again returns
+    these bytes, and issuing it again adds a version beside it. Not audited: the row is the record."""
+
+    __tablename__ = "issued_documents"
+    __table_args__ = (
+        UniqueConstraint("kind", "object_type", "object_id", "key", "version", name="uq_issued_documents_version"),
+        Index("ix_issued_documents_object", "object_type", "object_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Derived from the id once the row is flushed (core.archive), hence nullable for that instant.
+    number: Mapped[str | None] = mapped_column(String(24), unique=True)
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    object_type: Mapped[str] = mapped_column(String(80))
+    object_id: Mapped[int] = mapped_column()
+    # Which document of the object, when it has several of a kind (a letter per bid, an order per supplier).
+    key: Mapped[str] = mapped_column(String(80), default="")
+    version: Mapped[int] = mapped_column(default=1)
+    # The issuer, and the other party the document concerns (the supplier of a purchase order, the bidder
+    # of a letter): both may read it.
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    recipient_organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column()
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    locale: Mapped[str] = mapped_column(String(10), default="")
+    # The route that renders it (endpoint and its arguments), to issue a new version on demand.
+    source_endpoint: Mapped[str] = mapped_column(String(120), default="")
+    source_args: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    organisation: Mapped[Organisation | None] = relationship(foreign_keys=[organisation_id])
+    recipient_organisation: Mapped[Organisation | None] = relationship(foreign_keys=[recipient_organisation_id])
+    issued_by: Mapped[User | None] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.number} v{self.version}"

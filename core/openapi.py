@@ -573,6 +573,92 @@ PATHS.update({
         "responses": _answer("200", "OK", _ref("Contract"), "404")}},
 })
 
+# --- Activity 16 indicators (procurement/api.py, procurement/indicators.py): public, no token --------
+
+from procurement.indicators import DEFINITIONS as _INDICATOR_DEFINITIONS  # noqa: E402
+from procurement.indicators import REQUIRED_KEYS as _INDICATOR_KEYS  # noqa: E402
+
+_FRACTION = {"type": ["number", "null"], "minimum": 0, "maximum": 1,
+             "description": "A fraction between 0 and 1 (50 % is 0.5), 4 decimals; null without data."}
+_COUNT_KEYS = {"contracts_total", "contracts_env_clause", "contracts_env_criterion", "contracts_env_any",
+               "contracts_social_any", "devices_reused", "devices_reconditioned", "devices_recycled"}
+_FIGURE_KEYS = {"env_score_mean", "weee_kg_diverted", "co2e_kg_avoided", "euros_avoided"}
+
+
+def _indicator_schema(key: str) -> dict:
+    if key in _COUNT_KEYS:
+        return {"type": "integer", "minimum": 0}
+    if key in _FIGURE_KEYS:
+        return {"type": ["number", "null"]}
+    return _FRACTION
+
+
+SCHEMAS["Indicators"] = {
+    "type": "object",
+    "required": ["year", "buyer", "definitions", *_INDICATOR_KEYS],
+    "description": "Stable keys (never renamed); a few more may be added, each with its definition. Counts "
+                   "are integers, kg, kgCO2e and euros numbers; shares, rates and targets fractions.",
+    "properties": {
+        "year": {"type": "integer"},
+        "buyer": {"type": ["object", "null"], "description": "null: the whole territory (EPT, communes and "
+                                                            "syndicates together).",
+                  "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
+                                 "siret": {"type": ["string", "null"]}, "insee_code": {"type": ["string", "null"]}}},
+        **{key: _indicator_schema(key) for key in _INDICATOR_KEYS},
+        "devices_reused_by_route": {"type": "object", "properties": {
+            "public_body": {"type": "integer"}, "donation": {"type": "integer"}, "sale": {"type": "integer"}}},
+        "definitions": {"type": "object", "description": "For each key, its definition (in the request's "
+                                                         "language) and its source (law, plan, register).",
+                        "additionalProperties": {"type": "object", "properties": {
+                            "definition": {"type": "string"}, "source": {"type": "string"}}}},
+    },
+}
+
+PATHS["/indicators"] = {"get": {
+    "summary": "The Activity 16 indicators of a year, for the territory or one buyer (public, no token)",
+    "tags": ["indicators"], "security": [],
+    "description": "Contracts with environmental and social considerations (PNAD targets), local and social-"
+                   "economy spend, WEEE reuse (décret 2023-266) and the AGEC art. 58 IT reuse share. Every "
+                   "figure is aggregated in the database. Keys: " + ", ".join(_INDICATOR_DEFINITIONS) + ".",
+    "parameters": [
+        {"name": "year", "in": "query", "required": True, "schema": {"type": "integer", "minimum": 2000},
+         "description": "The year (of notification for contracts, of departure for devices, of order for AGEC)."},
+        {"name": "buyer", "in": "query", "schema": {"type": "string"},
+         "description": "A commune's INSEE code (94081) or a buyer's SIRET (14 digits); without it, the territory."}],
+    "responses": {"200": {"description": "OK", **_json(_ref("Indicators"))}, "400": ERROR, "404": ERROR}}}
+
+
+# --- open data exports (procurement/api.py, public: no token) --------------------------------------------
+
+_EXPORT_YEAR = {"name": "year", "in": "query", "required": True, "schema": {"type": "integer"},
+                "description": "Year of notification (DECP, OCDS) or of the orders (AGEC)."}
+_PUBLIC = []  # an empty security list: no token
+PATHS.update({
+    "/exports/decp.json": {"get": {
+        "summary": "DECP v2.0.3 (données essentielles) of the contracts notified in the year by the platform's "
+                   "public buyers, whatever their source; never bids. Contracts that cannot make a valid record "
+                   "(no SIRET, no holder id, no amount…) are left out; header X-Circuit-Skipped-Contracts "
+                   "counts them",
+        "tags": ["open data"], "security": _PUBLIC, "parameters": [_EXPORT_YEAR],
+        "responses": {"200": {"description": "{\"marches\": {\"marche\": [...]}}, valid against "
+                                             "schema_decp_v2.0.3.json", **_json({"type": "object"})},
+                      "400": ERROR}}},
+    "/exports/ocds.json": {"get": {
+        "summary": "OCDS 1.1 release package of the same contracts, with the sustainability extension "
+                   "(tender.hasSustainability, tender.sustainability[goal, strategies])",
+        "tags": ["open data"], "security": _PUBLIC, "parameters": [_EXPORT_YEAR],
+        "responses": {"200": {"description": "An OCDS release package", **_json({"type": "object"})},
+                      "400": ERROR}}},
+    "/exports/agec.csv": {"get": {
+        "summary": "AGEC art. 58 annual declaration (schema-declaration-biens-reemploi-reutilisation-recycle "
+                   "v0.1.0): one row per public buyer and product type with purchases or donations in the year",
+        "tags": ["open data"], "security": _PUBLIC, "parameters": [_EXPORT_YEAR],
+        "responses": {"200": {"description": "CSV, UTF-8, comma-separated, decimal point",
+                              "content": {"text/csv": {"schema": {"type": "string"}}}},
+                      "400": ERROR}}},
+})
+
+
 def document() -> dict:
     return {
         "openapi": "3.1.0",

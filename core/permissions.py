@@ -211,6 +211,11 @@ RULES: dict[str, Callable[..., bool]] = {
         user.role is Role.PROCUREMENT_OFFICER and user.organisation.kind.is_public_buyer),
     # Importing a national or regional file creates the buyers it names.
     "contract.import_all_buyers": _is_admin,
+    # The document archive: a document is read by its issuer and by the other party it concerns.
+    "document.list": lambda user, obj=None: True,
+    "document.list_all": _is_admin,
+    "document.view": lambda user, document: _is_admin(user) or user.organisation_id in (
+        document.organisation_id, document.recipient_organisation_id),
 }
 
 # Actions on one organisation's object: a refusal there must not reveal that the object exists.
@@ -219,7 +224,7 @@ OBJECT_ACTIONS = {
     "user.edit", "token.manage", "device.view", "device.edit", "offer.view", "offer.manage",
     "request.view", "request.cancel", "request.confirm", "sanitisation.view",
     "catalogue.view", "campaign.view", "order.view", "campaign.supplier_order",
-    "tender.view", "bid.read", "bid.change",
+    "tender.view", "bid.read", "bid.change", "document.view",
 }
 
 

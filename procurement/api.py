@@ -15,7 +15,7 @@ import binascii
 from datetime import date, timezone
 from decimal import Decimal, InvalidOperation
 
-from flask import g, jsonify, request
+from flask import Response, g, jsonify, request
 from flask_babel import get_locale
 
 from core import permissions
@@ -23,12 +23,14 @@ from core.api import bp, page_args, paginated, require
 from core.errors import RuleViolation, api_error
 from core.extensions import db
 from core.models import Organisation
+from procurement import exports
 from procurement.models import (RESERVED, Bid, Contract, ContractSource, Lot, Question, Reservation, Tender,
                                 TenderClause, TenderStatus)
 from procurement.services import bids as bid_service
 from procurement.services import contracts as contract_service
 from procurement.services import evaluation
 from procurement.services import tenders as tender_service
+from procurement import indicators as indicator_service
 
 
 # --- answers -----------------------------------------------------------------------------------------
@@ -287,6 +289,41 @@ def _no_such_bid():
     return api_error(404, "not_found", "No such bid.")
 
 
+# --- Activity 16 indicators (public) -----------------------------------------------------------------
+
+FIRST_INDICATOR_YEAR = 2000
+
+
+def _indicator_number(value):
+    """JSON numbers: Decimal fractions, kilograms and euros become floats (fractions have 4 decimals)."""
+    if isinstance(value, dict):
+        return {key: _indicator_number(item) for key, item in value.items()}
+    return float(value) if isinstance(value, Decimal) else value
+
+
+@bp.get("/indicators")
+def indicators():
+    """Public: the Activity 16 indicators of a year, for the territory or one buyer (INSEE code or SIRET)."""
+    year = request.args.get("year", type=int)
+    last_year = date.today().year + 1
+    if year is None or not FIRST_INDICATOR_YEAR <= year <= last_year:
+        return api_error(400, "bad_request", "Give the year of the indicators: ?year=2025.",
+                         {"year": f"A year from {FIRST_INDICATOR_YEAR} to {last_year}."})
+    buyer = None
+    code = request.args.get("buyer", "").strip()
+    if code:
+        if not indicator_service.is_buyer_code(code):
+            return _bad_filter("buyer", "A commune's INSEE code (5 characters) or a buyer's SIRET (14 digits).")
+        buyer = indicator_service.buyer_by_code(code)
+        if buyer is None:
+            return api_error(404, "not_found", "No buyer has this INSEE code or SIRET.")
+    figures = indicator_service.compute(year, buyer)
+    definitions = {key: {"definition": str(entry["definition"]), "source": str(entry["source"])}
+                   for key, entry in indicator_service.DEFINITIONS.items()}
+    buyer_json = None if buyer is None else {**_buyer_json(buyer), "insee_code": buyer.insee_code}
+    return jsonify({"year": year, "buyer": buyer_json, **_indicator_number(figures), "definitions": definitions})
+
+
 # --- tenders -----------------------------------------------------------------------------------------
 
 @bp.get("/tenders")
@@ -419,3 +456,44 @@ def contract(contract_id: int):
     found = db.get_or_404(Contract, contract_id)
     require("contract.view", found)
     return jsonify(contract_json(found))
+
+
+# --- open data (public: core.api.PUBLIC_ENDPOINTS) ----------------------------------------------------
+
+def _export_year() -> int | None:
+    year = request.args.get("year", type=int)
+    return year if year is not None and 1900 <= year <= 9999 else None
+
+
+def _no_year():
+    return api_error(400, "bad_request", "The year is required.", {"year": "A year such as 2026."})
+
+
+@bp.get("/exports/decp.json")
+def export_decp():
+    """DECP v2 of the contracts notified in the year; how many were left out goes into a header (the
+    document itself must stay valid against the schema)."""
+    year = _export_year()
+    if year is None:
+        return _no_year()
+    document, notes = exports.decp(year)
+    response = jsonify(document)
+    response.headers["X-Circuit-Skipped-Contracts"] = str(sum(note.skipped for note in notes))
+    return response
+
+
+@bp.get("/exports/ocds.json")
+def export_ocds():
+    year = _export_year()
+    if year is None:
+        return _no_year()
+    return jsonify(exports.ocds(year, uri=request.url))
+
+
+@bp.get("/exports/agec.csv")
+def export_agec():
+    year = _export_year()
+    if year is None:
+        return _no_year()
+    return Response(exports.agec(year), content_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="agec-{year}.csv"'})

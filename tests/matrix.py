@@ -44,3 +44,15 @@ def log_in(client, user) -> None:
         session["_fresh"] = True
 
 
+
+
+def check(client, world, case: Case, role):
+    """Request the case's URL as a user of the role (or anonymously), compare the status code, return the
+    response."""
+    user = None if role == ANONYMOUS else world.users[role]
+    if user is not None:
+        log_in(client, user)
+    response = client.open(case.url(world, user), method=case.method, data=case.data(world) if case.data else {})
+    expected = case.anonymous if user is None else case.expected[role]
+    assert response.status_code == expected, response.get_data(as_text=True)[:300]
+    return response

@@ -210,7 +210,7 @@ def agec_target(year: int) -> Decimal | None:
     return AGEC_TARGETS[max(applicable)] if applicable else None
 
 
-def _year_bounds_utc(year: int) -> tuple[datetime, datetime]:
+def year_bounds_utc(year: int) -> tuple[datetime, datetime]:
     """1 January to 1 January of the next year, in the platform's time zone, as UTC instants."""
     zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
     return (datetime(year, 1, 1, tzinfo=zone).astimezone(timezone.utc),
@@ -225,7 +225,7 @@ def agec_share(buyer_id: int, year: int) -> dict:
     """For one buyer and year (orders created in the year, not cancelled): the amount excl. VAT of IT
     equipment and the part of it from reconditioned or reused lines, the share in % (None without
     purchases) against the year's legal target; printers likewise, apart."""
-    start, end = _year_bounds_utc(year)
+    start, end = year_bounds_utc(year)
     # Prices have cents, so quantity × unit price is exact: each line is already rounded.
     amount = OrderLine.quantity * OrderLine.unit_price
     from_reuse = or_(OrderLine.is_reconditioned.is_(True), OrderLine.is_reused.is_(True))

@@ -9,12 +9,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
-from core import permissions
+from core import archive, permissions
 from core.errors import RuleViolation
 from core.extensions import db
 from core.forms import ConfirmForm
 from core.models import Organisation, Site, utcnow
-from core.pdf import pdf_response, render_pdf
+from core.pdf import render_pdf
 from core.views.helpers import attempt
 from marketplace.forms.orders import (BasketItemForm, OrderFilterForm, PlaceOrderForm, SiteActionForm,
                                       add_to_basket_form)
@@ -186,8 +186,12 @@ def cancel_order(order_id: int):
 @login_required
 def purchase_order_pdf(order_id: int):
     order = _order_or_404(order_id)
-    pdf = render_pdf("documents/purchase_order.html", order=order, **order_service.order_summary(order))
-    return pdf_response(pdf, f"{order.reference}.pdf")
+    document = archive.latest_or_issue(
+        "purchase_order", order, "", f"{order.reference}.pdf",
+        lambda: render_pdf("documents/purchase_order.html", order=order, **order_service.order_summary(order)),
+        current_user, owner=order.buyer, recipient=order.supplier)
+    db.session.commit()
+    return archive.response(document)
 
 
 @bp.get("/campaigns/<int:campaign_id>/suppliers/<int:supplier_id>/order.pdf")
@@ -201,6 +205,11 @@ def campaign_supplier_pdf(campaign_id: int, supplier_id: int):
     consolidated = order_service.campaign_supplier_orders(campaign, supplier)
     if not consolidated["members"]:
         abort(404)
-    pdf = render_pdf("documents/campaign_supplier_order.html", campaign=campaign, supplier=supplier,
-                     issued_on=utcnow(), **consolidated)
-    return pdf_response(pdf, f"campaign-{campaign.id}-supplier-{supplier.id}.pdf")
+    document = archive.latest_or_issue(
+        "campaign_supplier_order", campaign, f"supplier:{supplier.id}",
+        f"campaign-{campaign.id}-supplier-{supplier.id}.pdf",
+        lambda: render_pdf("documents/campaign_supplier_order.html", campaign=campaign, supplier=supplier,
+                           issued_on=utcnow(), **consolidated),
+        current_user, owner=campaign.coordinator, recipient=supplier)
+    db.session.commit()
+    return archive.response(document)

@@ -16,11 +16,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
-from core import permissions
+from core import archive, permissions
 from core.errors import RuleViolation
 from core.extensions import csrf, db
 from core.forms import ConfirmForm
-from core.pdf import pdf_response, render_pdf
+from core.pdf import render_pdf
 from core.views.helpers import attempt
 from marketplace.forms.payments import BudgetLineForm, InvoiceForm, MandateForm
 from marketplace.models import Order
@@ -118,10 +118,14 @@ def invoice_pdf(order_id: int):
         abort(404)
     lines = [{"line": line, "amounts": line_amounts(line.quantity, line.unit_price, line.vat_rate)}
              for line in order.lines]
-    pdf = render_pdf("documents/invoice.html", order=order, supplier=order.supplier, buyer=order.buyer,
-                     lines=lines, totals=totals(order.lines))
     safe_number = re.sub(r"[^\w.-]+", "-", order.invoice_number).strip("-") or order.reference
-    return pdf_response(pdf, f"{_('invoice')}-{safe_number}.pdf")
+    document = archive.latest_or_issue(
+        "invoice", order, "", f"{_('invoice')}-{safe_number}.pdf",
+        lambda: render_pdf("documents/invoice.html", order=order, supplier=order.supplier, buyer=order.buyer,
+                           lines=lines, totals=totals(order.lines)),
+        current_user, owner=order.supplier, recipient=order.buyer)
+    db.session.commit()
+    return archive.response(document)
 
 
 @bp.post("/orders/<int:order_id>/pay")

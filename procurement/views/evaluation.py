@@ -8,13 +8,13 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from core import permissions
+from core import archive, permissions
 from core.errors import RuleViolation
 from core.extensions import db
 from core.forms import ConfirmForm, options
 from core.i18n import money, number
 from core.models import utcnow
-from core.pdf import pdf_response, render_pdf
+from core.pdf import render_pdf
 from core.views.helpers import attempt
 from procurement.forms.bids import AwardForm, UnsuccessfulForm, marks_form, marks_prefix
 from procurement.models import Tender
@@ -157,10 +157,14 @@ def analysis_report_pdf(tender_id: int):
     if not tender.is_opened:
         abort(404)
     report = service.analysis_report(current_user, tender)
-    pdf = render_pdf("documents/bid_analysis_report.html", report=report, tender=tender, now=utcnow(),
-                     low_vs_others=service.ABNORMALLY_LOW_VS_OTHERS,
-                     low_vs_estimate=service.ABNORMALLY_LOW_VS_ESTIMATE)
-    return pdf_response(pdf, f"{tender.reference}-{_('bid-analysis-report')}.pdf")
+    document = archive.latest_or_issue(
+        "bid_analysis_report", tender, "report", f"{tender.reference}-{_('bid-analysis-report')}.pdf",
+        lambda: render_pdf("documents/bid_analysis_report.html", report=report, tender=tender, now=utcnow(),
+                           low_vs_others=service.ABNORMALLY_LOW_VS_OTHERS,
+                           low_vs_estimate=service.ABNORMALLY_LOW_VS_ESTIMATE),
+        current_user, owner=tender.buyer)
+    db.session.commit()
+    return archive.response(document)
 
 
 @bp.get("/bids/<public_id>/letter.pdf")
@@ -172,5 +176,10 @@ def bid_letter_pdf(public_id: str):
         abort(404)
     template = "documents/award_letter.html" if letter.is_award else "documents/rejection_letter.html"
     name = _("award-letter") if letter.is_award else _("rejection-letter")
-    return pdf_response(render_pdf(template, letter=letter, bid=bid, lot=bid.lot, tender=bid.lot.tender),
-                        f"{bid.lot.tender.reference}-{_('lot')}-{bid.lot.number}-{name}.pdf")
+    document = archive.latest_or_issue(
+        "award_letter" if letter.is_award else "rejection_letter", bid.lot.tender, f"letter:{bid.public_id}",
+        f"{bid.lot.tender.reference}-{_('lot')}-{bid.lot.number}-{name}.pdf",
+        lambda: render_pdf(template, letter=letter, bid=bid, lot=bid.lot, tender=bid.lot.tender),
+        current_user, owner=bid.lot.tender.buyer, recipient=bid.supplier)
+    db.session.commit()
+    return archive.response(document)

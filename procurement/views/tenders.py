@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from core import cpv as cpv_codes
-from core import permissions
+from core import archive, permissions
 from core.errors import RuleViolation
 from core.extensions import db
 from core.forms import ConfirmForm
@@ -282,8 +282,17 @@ def tender_package_pdf(tender_id: int):
     # cancelled before publication never had one.
     if tender_.published_at is None and tender_.status is not TenderStatus.DRAFT:
         abort(404)
-    suffix = "-draft" if tender_.status is TenderStatus.DRAFT else ""
-    return pdf_response(package.render(tender_), f"{package.base_name(tender_)}{suffix}.pdf")
+    if tender_.status is TenderStatus.DRAFT:  # a preview, not issued: not archived
+        return pdf_response(package.render(tender_), f"{package.base_name(tender_)}-draft.pdf")
+    document = _archived_package(tender_)
+    db.session.commit()
+    return archive.response(document)
+
+
+def _archived_package(tender_):
+    """The package as published: the PDF and the ZIP carry the same stored bytes."""
+    return archive.latest_or_issue("tender_package", tender_, "package", f"{package.base_name(tender_)}.pdf",
+                                   lambda: package.render(tender_), current_user, owner=tender_.buyer)
 
 
 @bp.get("/tenders/<int:tender_id>/package.zip")
@@ -292,8 +301,9 @@ def tender_package_zip(tender_id: int):
     tender_ = _tender(tender_id)
     if tender_.published_at is None:
         abort(404)
-    archive = package.build_zip(tender_, package.render(tender_))
-    response = Response(archive, mimetype="application/zip")
+    zipped = package.build_zip(tender_, _archived_package(tender_).content)
+    db.session.commit()
+    response = Response(zipped, mimetype="application/zip")
     response.headers["Content-Disposition"] = f'attachment; filename="{package.base_name(tender_)}.zip"'
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -9,9 +9,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from core import permissions
+from core import archive, permissions
 from core.extensions import db
-from core.pdf import pdf_response, render_pdf
+from core.pdf import render_pdf
 from reuse.models import RequestStatus, ReuseRequest, SanitisationRecord
 from reuse.services import net_book_value
 from reuse.views import bp
@@ -29,9 +29,13 @@ def _verification_url(reference: str) -> str:
 def sanitisation_certificate(record_id: int):
     record = db.get_or_404(SanitisationRecord, record_id)
     permissions.require(current_user, "sanitisation.view", record)
-    pdf = render_pdf("documents/sanitisation_certificate.html", record=record,
-                     verification_url=_verification_url(record.reference))
-    return pdf_response(pdf, f"{record.reference}.pdf")
+    document = archive.latest_or_issue(
+        "sanitisation_certificate", record, "", f"{record.reference}.pdf",
+        lambda: render_pdf("documents/sanitisation_certificate.html", record=record,
+                           verification_url=_verification_url(record.reference)),
+        current_user, owner=record.organisation)
+    db.session.commit()
+    return archive.response(document)
 
 
 @bp.get("/requests/<int:request_id>/agreement.pdf")
@@ -51,7 +55,7 @@ def transfer_agreement(request_id: int):
             entry = certificates.setdefault(record.reference, {
                 "reference": record.reference, "serials": [], "url": _verification_url(record.reference)})
             entry["serials"].append(device.serial_number or device.asset_number or "")
-    pdf = render_pdf(
+    render = lambda: render_pdf(  # noqa: E731
         "documents/transfer_agreement.html",
         req=req, owner=req.offer.organisation, receiver=req.organisation, donation=donation,
         title=_("Donation agreement") if donation else _("Transfer agreement"),
@@ -60,7 +64,10 @@ def transfer_agreement(request_id: int):
         unknown_values=sum(1 for line in lines if line["value"] is None),
         certificates=list(certificates.values()),
     )
-    return pdf_response(pdf, f"{req.agreement_reference}.pdf")
+    document = archive.latest_or_issue("transfer_agreement", req, "", f"{req.agreement_reference}.pdf", render,
+                                       current_user, owner=req.offer.organisation, recipient=req.organisation)
+    db.session.commit()
+    return archive.response(document)
 
 
 # --- public verification of a certificate --------------------------------------------------------

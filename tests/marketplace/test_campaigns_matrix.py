@@ -12,7 +12,7 @@ from core.models import OrganisationKind, Role, utcnow
 from marketplace.services import campaigns as service
 from reuse.models import DeviceCategory
 from tests.factories import CatalogueOfferFactory, OrganisationFactory, UserFactory, user_for_role
-from tests.matrix import ANONYMOUS, ROLES, Case, everyone, log_in, register
+from tests.matrix import ROLES, Case, check, everyone, register
 
 
 @dataclass
@@ -72,9 +72,4 @@ CASES = register([
 @pytest.mark.parametrize("role", ROLES, ids=str)
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.method} {c.endpoint} #{i}" for i, c in enumerate(CASES)])
 def test_campaign_route(client, world, case, role):
-    user = None if role == ANONYMOUS else world.users[role]
-    if user is not None:
-        log_in(client, user)
-    response = client.open(case.url(world, user), method=case.method, data=case.data(world) if case.data else {})
-    expected = case.anonymous if user is None else case.expected[role]
-    assert response.status_code == expected, response.get_data(as_text=True)[:300]
+    check(client, world, case, role)

@@ -9,7 +9,7 @@ import pytest
 
 from core.models import Role
 from tests.factories import CatalogueOfferFactory, OrganisationFactory, user_for_role
-from tests.matrix import ANONYMOUS, ROLES, Case, admin_only, everyone, log_in, register
+from tests.matrix import ANONYMOUS, ROLES, Case, admin_only, check, everyone, register
 
 
 @dataclass
@@ -67,11 +67,6 @@ CASES = register([
 @pytest.mark.parametrize("role", ROLES, ids=str)
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.method} {c.endpoint} #{i}" for i, c in enumerate(CASES)])
 def test_catalogue_route(client, world, case, role):
-    user = None if role == ANONYMOUS else world.users[role]
-    if user is not None:
-        log_in(client, user)
-    response = client.open(case.url(world, user), method=case.method, data=case.data(world) if case.data else {})
-    expected = case.anonymous if user is None else case.expected[role]
-    assert response.status_code == expected, response.get_data(as_text=True)[:300]
-    if user is None:
+    response = check(client, world, case, role)
+    if role == ANONYMOUS:
         assert response.location.startswith("/login")

@@ -22,7 +22,7 @@ from marketplace.services import campaigns
 from marketplace.services import orders as order_service
 from reuse.models import DeviceCategory
 from tests.factories import CatalogueOfferFactory, OrganisationFactory, PriceTierFactory, user_for_role
-from tests.matrix import ANONYMOUS, ROLES, Case, everyone, log_in, register
+from tests.matrix import ANONYMOUS, ROLES, Case, check, everyone, register
 
 API = "/api/v1"
 
@@ -135,13 +135,8 @@ WEB_CASES = register([
 @pytest.mark.parametrize("role", ROLES, ids=str)
 @pytest.mark.parametrize("case", WEB_CASES, ids=[f"{c.method} {c.endpoint} #{i}" for i, c in enumerate(WEB_CASES)])
 def test_orders_page(client, world, case, role):
-    user = None if role == ANONYMOUS else world.users[role]
-    if user is not None:
-        log_in(client, user)
-    response = client.open(case.url(world, user), method=case.method, data=case.data(world) if case.data else {})
-    expected = case.anonymous if user is None else case.expected[role]
-    assert response.status_code == expected, response.get_data(as_text=True)[:300]
-    if user is None:
+    response = check(client, world, case, role)
+    if role == ANONYMOUS:
         assert response.location.startswith("/login")
 
 

@@ -13,7 +13,7 @@ from core.models import OrganisationKind, Role
 from procurement.models import ProcedureType
 from procurement.services import contracts as service
 from tests.factories import OrganisationFactory, user_for_role
-from tests.matrix import ANONYMOUS, ROLES, Case, everyone, log_in, register
+from tests.matrix import ROLES, Case, check, everyone, log_in, register
 
 
 @dataclass
@@ -64,12 +64,7 @@ CASES = register([
 @pytest.mark.parametrize("role", ROLES, ids=str)
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.method} {c.endpoint} #{i}" for i, c in enumerate(CASES)])
 def test_contract_route(client, world, case, role):
-    user = None if role == ANONYMOUS else world.users[role]
-    if user is not None:
-        log_in(client, user)
-    response = client.open(case.url(world, user), method=case.method, data=case.data(world) if case.data else {})
-    expected = case.anonymous if user is None else case.expected[role]
-    assert response.status_code == expected, response.get_data(as_text=True)[:300]
+    check(client, world, case, role)
 
 
 def test_the_buyers_officer_edits_and_another_officer_does_not(client, world):

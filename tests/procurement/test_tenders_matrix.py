@@ -10,7 +10,7 @@ from core.extensions import db
 from core.models import Role
 from procurement.services import tenders as service
 from tests.factories import clause, draft_tender, published_tender, user_for_role
-from tests.matrix import ANONYMOUS, ROLES, Case, everyone, log_in, register
+from tests.matrix import ROLES, Case, check, everyone, log_in, register
 
 
 @dataclass
@@ -112,12 +112,7 @@ CASES = register([
 @pytest.mark.parametrize("role", ROLES, ids=str)
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.method} {c.endpoint} #{i}" for i, c in enumerate(CASES)])
 def test_tender_route(client, world, case, role):
-    user = None if role == ANONYMOUS else world.users[role]
-    if user is not None:
-        log_in(client, user)
-    response = client.open(case.url(world, user), method=case.method, data=case.data(world) if case.data else {})
-    expected = case.anonymous if user is None else case.expected[role]
-    assert response.status_code == expected, response.get_data(as_text=True)[:300]
+    check(client, world, case, role)
 
 
 @pytest.mark.parametrize("role", list(Role), ids=str)

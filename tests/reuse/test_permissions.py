@@ -13,7 +13,7 @@ from core.extensions import db
 from core.models import OrganisationKind, Role, utcnow
 from reuse import services
 from tests.factories import DeviceFactory, OrganisationFactory, UserFactory, user_for_role
-from tests.matrix import ANONYMOUS, ROLES, Case, admin_only, everyone, log_in, register
+from tests.matrix import ROLES, Case, admin_only, check, everyone, register
 from tests.reuse.test_lifecycle import wipe
 
 
@@ -93,9 +93,4 @@ CASES = register([
 @pytest.mark.parametrize("role", ROLES, ids=str)
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.method} {c.endpoint} #{i}" for i, c in enumerate(CASES)])
 def test_reuse_route(client, world, case, role):
-    user = None if role == ANONYMOUS else world.users[role]
-    if user is not None:
-        log_in(client, user)
-    response = client.open(case.url(world, user), method=case.method, data=case.data(world) if case.data else {})
-    expected = case.anonymous if user is None else case.expected[role]
-    assert response.status_code == expected, response.get_data(as_text=True)[:300]
+    check(client, world, case, role)

@@ -1,0 +1,173 @@
+"""The document archive: every PDF the platform issues is kept as issued, numbered, with its SHA-256.
+
+A document route asks `latest_or_issue`: the first request renders and stores version 1, every later one
+returns those stored bytes, so a purchase order or a letter downloaded twice is the same file. Issuing
+again (`reissue`, for whoever manages the object) adds a version and never touches the previous ones.
+The caller commits.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import NamedTuple
+
+from flask import Response, abort, current_app, g, request
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from core import permissions
+from core.extensions import db
+from core.models import IssuedDocument, Organisation, User, utcnow
+from core.pdf import pdf_response
+
+
+class Kind(NamedTuple):
+    label: object
+    # Who may issue a new version: (action, object it is asked about) from the document's object.
+    manage: Callable[[object], tuple[str, object]]
+
+
+KINDS: dict[str, Kind] = {
+    "purchase_order": Kind(_l("Purchase order"), lambda order: ("order.record_payment", order)),
+    "invoice": Kind(_l("Invoice"), lambda order: ("order.supply", order)),
+    "campaign_supplier_order": Kind(_l("Group order to a supplier"), lambda campaign: ("campaign.manage", campaign)),
+    "sanitisation_certificate": Kind(_l("Data sanitisation certificate"),
+                                     lambda record: ("device.create", record.organisation)),
+    "transfer_agreement": Kind(_l("Transfer or donation agreement"), lambda req: ("request.decide", req)),
+    "tender_package": Kind(_l("Tender package"), lambda tender: ("tender.manage", tender)),
+    "bid_analysis_report": Kind(_l("Bid analysis report"), lambda tender: ("tender.manage", tender)),
+    "award_letter": Kind(_l("Award letter"), lambda tender: ("tender.manage", tender)),
+    "rejection_letter": Kind(_l("Rejection letter"), lambda tender: ("tender.manage", tender)),
+}
+
+
+def object_type(obj) -> str:
+    return obj.__tablename__
+
+
+def _model(type_name: str):
+    for mapper in db.Model.registry.mappers:
+        if getattr(mapper.class_, "__tablename__", None) == type_name:
+            return mapper.class_
+    raise LookupError(type_name)
+
+
+def object_of(document: IssuedDocument):
+    return db.session.get(_model(document.object_type), document.object_id)
+
+
+def _versions(kind: str, obj, key: str):
+    return select(IssuedDocument).where(
+        IssuedDocument.kind == kind, IssuedDocument.object_type == object_type(obj),
+        IssuedDocument.object_id == obj.id, IssuedDocument.key == key)
+
+
+def latest(kind: str, obj, key: str = "") -> IssuedDocument | None:
+    return db.session.scalar(_versions(kind, obj, key).order_by(IssuedDocument.version.desc()).limit(1))
+
+
+def issue(kind: str, obj, key: str, filename: str, render: Callable[[], bytes], actor: User | None, *,
+          owner: Organisation | None, recipient: Organisation | None = None) -> IssuedDocument:
+    """Render and store a new version. The number comes from the id, hence the flush in between."""
+    if kind not in KINDS:
+        raise KeyError(f"unknown document kind {kind!r}")
+    content = render()
+    previous = db.session.scalar(_versions(kind, obj, key).with_only_columns(func.max(IssuedDocument.version)))
+    document = IssuedDocument(
+        kind=kind, object_type=object_type(obj), object_id=obj.id, key=key, version=(previous or 0) + 1,
+        organisation_id=owner.id if owner else None, recipient_organisation_id=recipient.id if recipient else None,
+        filename=filename, content=content, sha256=hashlib.sha256(content).hexdigest(), size=len(content),
+        issued_at=utcnow(), issued_by_id=actor.id if actor is not None and actor.is_authenticated else None,
+        locale=str(get_locale() or ""),
+        source_endpoint=request.endpoint or "", source_args=dict(request.view_args or {}),
+    )
+    db.session.add(document)
+    db.session.flush()
+    document.number = f"DOC-{document.issued_at.year}-{document.id:06d}"
+    db.session.flush()
+    return document
+
+
+def latest_or_issue(kind: str, obj, key: str, filename: str, render: Callable[[], bytes], actor: User | None, *,
+                    owner: Organisation | None, recipient: Organisation | None = None) -> IssuedDocument:
+    """What a document's URL serves: the stored latest version, or version 1 issued now. Under
+    `reissue` (g.archive_reissue) it issues a new version instead."""
+    reissuing = g.get("archive_reissue")
+    document = None if reissuing else latest(kind, obj, key)
+    if document is None:
+        try:
+            with db.session.begin_nested():
+                document = issue(kind, obj, key, filename, render, actor, owner=owner, recipient=recipient)
+        except IntegrityError:
+            # Two first downloads at once: the other request stored version 1; serve that one.
+            if reissuing or (document := latest(kind, obj, key)) is None:
+                raise
+            return document
+        g.archive_issued = document
+    return document
+
+
+def visible(user: User, documents) -> list[IssuedDocument]:
+    return [document for document in documents if permissions.may(user, "document.view", document)]
+
+
+def documents_for(obj, user: User | None = None) -> list[IssuedDocument]:
+    """Every version of every document of one object, newest first; only those `user` may read."""
+    documents = db.session.scalars(
+        select(IssuedDocument).where(IssuedDocument.object_type == object_type(obj),
+                                     IssuedDocument.object_id == obj.id)
+        .order_by(IssuedDocument.issued_at.desc(), IssuedDocument.id.desc())).all()
+    return documents if user is None else visible(user, documents)
+
+
+def is_latest(document: IssuedDocument) -> bool:
+    return db.session.scalar(
+        select(func.max(IssuedDocument.version)).where(
+            IssuedDocument.kind == document.kind, IssuedDocument.object_type == document.object_type,
+            IssuedDocument.object_id == document.object_id, IssuedDocument.key == document.key)
+    ) == document.version
+
+
+def may_reissue(user: User, document: IssuedDocument) -> bool:
+    obj = object_of(document)
+    if obj is None or not document.source_endpoint:
+        return False
+    return permissions.may(user, *KINDS[document.kind].manage(obj))
+
+
+def require_reissue(user: User, document: IssuedDocument) -> None:
+    obj = object_of(document)
+    if obj is None or not document.source_endpoint:
+        abort(404)
+    permissions.require(user, *KINDS[document.kind].manage(obj))
+
+
+def reissue(document: IssuedDocument) -> IssuedDocument:
+    """Issue a new version by running the document's own route again, so the document is rendered by
+    the one function that knows it, with that route's own checks (it may answer 404 if the document no
+    longer exists, e.g. a letter whose award was withdrawn)."""
+    g.archive_reissue, g.archive_issued = True, None
+    try:
+        current_app.view_functions[document.source_endpoint](**document.source_args)
+    finally:
+        g.archive_reissue = False
+    return g.archive_issued
+
+
+def response(document: IssuedDocument) -> Response:
+    served = pdf_response(document.content, document.filename)
+    served.headers["X-Document-Number"] = document.number
+    served.headers["X-Content-SHA256"] = document.sha256
+    served.headers["ETag"] = f'"{document.sha256}"'
+    return served
+
+
+def kind_label(kind: str) -> str:
+    return str(KINDS[kind].label) if kind in KINDS else kind
+
+
+def object_label(document: IssuedDocument) -> str:
+    obj = object_of(document)
+    return str(obj) if obj is not None else f"{document.object_type} #{document.object_id}"

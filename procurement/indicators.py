@@ -1,0 +1,362 @@
+"""The Activity 16 indicators, for a year and a buyer (one organisation) or the whole territory.
+
+Every figure comes from an SQL aggregate (`func.count/sum/avg(...).filter(...)`): one statement for the
+contracts, the reuse figures of reuse.gains, one statement for the reuse routes, one for the AGEC share.
+The number of statements does not grow with the number of rows.
+
+Values: counts are ints; amounts, kilograms and euros are Decimal; shares, rates and targets are Decimal
+fractions between 0 and 1 with four decimals (50 % is 0.5). A share without a denominator (no contract,
+no spend, no reformed stock, no IT purchase) is None, never 0; a count of nothing is 0.
+"""
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import aliased
+
+from core.extensions import db
+from core.models import BeneficiaryCategory, Organisation, OrganisationKind
+from core.territory import Locality
+from marketplace.models import Order, OrderLine, OrderStatus
+from marketplace.services.orders import AGEC_IT_CATEGORIES, year_bounds_utc, agec_share, agec_target
+from procurement.models import Contract
+from reuse import gains
+from reuse.models import REUSED_STATUSES, Device, DeviceStatus, ReuseRequest
+
+# The territory's own public buyers; external buyers (known only from DECP files) are not the territory.
+TERRITORY_BUYER_KINDS = (OrganisationKind.EPT, OrganisationKind.COMMUNE, OrganisationKind.SYNDICATE)
+
+# PNAD 2022-2025 (plan national pour des achats durables): 100 % of the contracts notified with at least one
+# environmental consideration, 30 % with at least one social one.
+PNAD_ENV_TARGET = Decimal("1.0")
+PNAD_SOCIAL_TARGET = Decimal("0.30")
+
+FRACTION = Decimal("0.0001")
+HUNDREDTH = Decimal("0.01")
+HUNDRED = Decimal(100)
+
+# The keys the API promises (issue 6): never renamed.
+REQUIRED_KEYS = (
+    "contracts_total", "contracts_env_clause", "contracts_env_criterion", "contracts_env_any",
+    "contracts_env_any_share", "contracts_social_any", "contracts_social_any_share", "env_score_mean",
+    "local_spend_share_territory", "local_spend_share_departments", "ess_spend_share", "devices_reused",
+    "devices_reconditioned", "devices_recycled", "weee_kg_diverted", "co2e_kg_avoided", "euros_avoided",
+    "reuse_rate_2023_266", "reuse_rate_2023_266_target", "agec_it_reuse_share", "agec_it_reuse_target",
+)
+
+_CONTRACTS = _l("Contracts register (Circuit): contracts tendered here, entered by hand or imported from DECP")
+_PNAD = "Loi Climat et Résilience art. 35 / PNAD 2022-2025"
+_A161 = _l("Activity 16.1 (local sourcing), contracts register")
+_A162 = _l("Activity 16.2 (WEEE), device inventory and reuse circuit")
+_FACTORS = _l("Activity 16.2, reuse/factors.py factor table (ADEME Base Empreinte via Boavizta)")
+_DECRET_2023_266 = "décret 2023-266 (loi REEN art. 16)"
+_AGEC = "loi AGEC art. 58, décret 2024-134"
+_OF_YEAR = _l("notified in the year")
+_SPEND = _l("Share of the year's spend (sum of amounts excl. VAT of the contracts notified in the year with a "
+            "positive amount; contracts whose holder is not an organisation of the platform count in the "
+            "denominator only) that went to suppliers")
+
+DEFINITIONS: dict[str, dict] = {
+    "contracts_total": {"definition": _l("Contracts notified in the year (date of notification)."),
+                        "source": _CONTRACTS},
+    "contracts_env_clause": {
+        "definition": _l("Contracts notified in the year with an environmental execution clause "
+                         "(DECP “Clause environnementale”)."), "source": _PNAD},
+    "contracts_env_criterion": {
+        "definition": _l("Contracts notified in the year with an environmental award criterion "
+                         "(DECP “Critère environnemental”)."), "source": _PNAD},
+    "contracts_env_any": {
+        "definition": _l("Contracts notified in the year with at least one environmental consideration "
+                         "(clause or criterion): the official indicator of Activity 16."), "source": _PNAD},
+    "contracts_env_any_share": {
+        "definition": _l("Share of the contracts notified in the year with at least one environmental "
+                         "consideration; PNAD target 100 %."), "source": _PNAD},
+    "contracts_social_any": {
+        "definition": _l("Contracts notified in the year with at least one social consideration (social "
+                         "clause, social criterion or reserved contract)."), "source": _PNAD},
+    "contracts_social_any_share": {
+        "definition": _l("Share of the contracts notified in the year with at least one social consideration; "
+                         "PNAD target 30 %."), "source": _PNAD},
+    "env_score_mean": {
+        "definition": _l("Mean environmental score (0 to 100) of the contracts notified in the year, as the "
+                         "contracts register computes it from their clauses and criteria."),
+        "source": _CONTRACTS},
+    "local_spend_share_territory": {
+        "definition": _l("%(spend)s located in one of the 24 communes of the territory.", spend=_SPEND),
+        "source": _A161},
+    "local_spend_share_departments": {
+        "definition": _l("%(spend)s located in the territory or elsewhere in Val-de-Marne (94) or Essonne (91).",
+                         spend=_SPEND), "source": _A161},
+    "local_spend_share_ile_de_france": {
+        "definition": _l("%(spend)s located in Île-de-France (the territory and the départements included).",
+                         spend=_SPEND), "source": _A161},
+    "local_contract_share_territory": {
+        "definition": _l("Share of the contracts notified in the year held by a supplier located in the "
+                         "territory."), "source": _A161},
+    "local_contract_share_departments": {
+        "definition": _l("Share of the contracts notified in the year held by a supplier located in the "
+                         "territory or in départements 94 or 91."), "source": _A161},
+    "local_contract_share_ile_de_france": {
+        "definition": _l("Share of the contracts notified in the year held by a supplier located in "
+                         "Île-de-France."), "source": _A161},
+    "ess_spend_share": {
+        "definition": _l("%(spend)s of the social and solidarity economy (ESS).", spend=_SPEND),
+        "source": _A161},
+    "ea_esat_spend_share": {
+        "definition": _l("%(spend)s that are entreprises adaptées or ESAT.", spend=_SPEND), "source": _A161},
+    "siae_spend_share": {
+        "definition": _l("%(spend)s that are work-integration structures (SIAE).", spend=_SPEND),
+        "source": _A161},
+    "spend_total": {"definition": _l("Sum of the amounts excl. VAT of the contracts notified in the year."),
+                    "source": _CONTRACTS},
+    "devices_reused": {
+        "definition": _l("Devices that left their owner for reuse in the year: handed over through the reuse "
+                         "circuit or sold."), "source": _A162},
+    "devices_reused_by_route": {
+        "definition": _l("The same by route: transfer to a public body, donation to another eligible "
+                         "beneficiary (CGPPP L.3212-2), sale."), "source": _DECRET_2023_266},
+    "devices_reconditioned": {
+        "definition": _l("Devices that went through a refurbisher and left their owner for reuse in the year "
+                         "(part of the devices reused)."), "source": _A162},
+    "devices_recycled": {
+        "definition": _l("Devices handed to a WEEE operator for recycling in the year (pick-up date)."),
+        "source": _A162},
+    "weee_kg_diverted": {
+        "definition": _l("Weight in kg of the devices reused in the year: WEEE kept out of the waste stream."),
+        "source": _A162},
+    "co2e_kg_avoided": {
+        "definition": _l("kgCO2e of manufacture avoided by the devices reused in the year (embodied footprint "
+                         "of the new device each one stands in for); categories without a factor are left out."),
+        "source": _FACTORS},
+    "euros_avoided": {
+        "definition": _l("Euros of purchase avoided by the devices reused in the year (price of a new device "
+                         "of the category); categories without a price are left out."), "source": _FACTORS},
+    "reuse_rate_2023_266": {
+        "definition": _l("Reformed IT equipment (WEEE categories 2 and 6) sent to reuse in the year, divided "
+                         "by the reformed equipment held on 1 January, except items over 10 years old."),
+        "source": _DECRET_2023_266},
+    "reuse_rate_2023_266_target": {"definition": _l("The décret's target for the year: 25 % (2023), 35 % "
+                                                    "(2024), 50 % from 2025."), "source": _DECRET_2023_266},
+    "reuse_rate_2023_266_sent": {"definition": _l("A of the décret's rate: IT equipment (WEEE 2 and 6) sent to "
+                                                  "reuse in the year."), "source": _DECRET_2023_266},
+    "reuse_rate_2023_266_stock": {"definition": _l("B of the décret's rate: reformed IT equipment (WEEE 2 and 6) "
+                                                   "held on 1 January, at most 10 years old."),
+                                  "source": _DECRET_2023_266},
+    "agec_it_amount": {"definition": _l("IT and telephony purchases of the year excl. VAT on the marketplace."),
+                       "source": _AGEC},
+    "agec_it_reuse_amount": {"definition": _l("The part of them from reuse or reconditioning, excl. VAT."),
+                             "source": _AGEC},
+    "agec_it_reuse_share": {
+        "definition": _l("Share of the year's IT and telephony purchases excl. VAT on the marketplace (orders "
+                         "not cancelled) that come from reuse or reconditioning."), "source": _AGEC},
+    "agec_it_reuse_target": {"definition": _l("The legal target for the year: 20 % (2024), 25 % (2027), "
+                                              "30 % (2030)."), "source": _AGEC},
+    "contracts_env_any_target": {"definition": _l("PNAD target: 100 % of contracts with an environmental "
+                                                  "consideration."), "source": _PNAD},
+    "contracts_social_any_target": {"definition": _l("PNAD target: 30 % of contracts with a social "
+                                                     "consideration."), "source": _PNAD},
+}
+
+
+def _fraction(part, whole) -> Decimal | None:
+    if not whole:
+        return None
+    return (Decimal(part or 0) / Decimal(whole)).quantize(FRACTION, ROUND_HALF_UP)
+
+
+def _percent_to_fraction(percent: Decimal | None) -> Decimal | None:
+    return None if percent is None else (Decimal(percent) / HUNDRED).quantize(FRACTION, ROUND_HALF_UP)
+
+
+def _money(value) -> Decimal:
+    return Decimal(value or 0).quantize(HUNDREDTH, ROUND_HALF_UP)
+
+
+def _territory_buyer_ids():
+    return select(Organisation.id).where(Organisation.kind.in_(TERRITORY_BUYER_KINDS)).scalar_subquery()
+
+
+def _contract_figures(year: int, buyer: Organisation | None) -> dict:
+    supplier = aliased(Organisation)
+    env_any = or_(Contract.env_clause, Contract.env_criterion)
+    social_any = or_(Contract.social_clause, Contract.social_criterion, Contract.reserved)
+    spent = Contract.amount > 0
+
+    def contracts(*conditions):
+        return func.count(Contract.id).filter(*conditions) if conditions else func.count(Contract.id)
+
+    def spend(*conditions):
+        return func.sum(Contract.amount).filter(spent, *conditions)
+
+    # Locality levels are nested: each level of the list includes the nearer ones.
+    near = {"territory": (Locality.TERRITORY,), "departments": (Locality.TERRITORY, Locality.DEPARTMENTS),
+            "ile_de_france": (Locality.TERRITORY, Locality.DEPARTMENTS, Locality.ILE_DE_FRANCE)}
+    columns = {
+        "contracts_total": contracts(),
+        "contracts_env_clause": contracts(Contract.env_clause),
+        "contracts_env_criterion": contracts(Contract.env_criterion),
+        "contracts_env_any": contracts(env_any),
+        "contracts_social_any": contracts(social_any),
+        "env_score_mean": func.avg(Contract.env_score),
+        "spend_total": spend(),
+        "spend_ess": spend(supplier.is_ess),
+        "spend_ea_esat": spend(supplier.is_ea_esat),
+        "spend_siae": spend(supplier.is_siae),
+    }
+    for level, localities in near.items():
+        columns[f"spend_{level}"] = spend(supplier.locality.in_(localities))
+        columns[f"contracts_{level}"] = contracts(supplier.locality.in_(localities))
+    query = (select(*(column.label(name) for name, column in columns.items()))
+             .select_from(Contract).outerjoin(supplier, Contract.supplier_id == supplier.id)
+             .where(Contract.notified_on.between(date(year, 1, 1), date(year, 12, 31))))
+    if buyer is None:
+        query = query.where(Contract.buyer_id.in_(_territory_buyer_ids()))
+    else:
+        query = query.where(Contract.buyer_id == buyer.id)
+    row = db.session.execute(query).one()._mapping
+    total = row["contracts_total"]
+    spend_total = _money(row["spend_total"])
+    mean = row["env_score_mean"]
+    figures = {
+        "contracts_total": total,
+        "contracts_env_clause": row["contracts_env_clause"],
+        "contracts_env_criterion": row["contracts_env_criterion"],
+        "contracts_env_any": row["contracts_env_any"],
+        "contracts_env_any_share": _fraction(row["contracts_env_any"], total),
+        "contracts_env_any_target": PNAD_ENV_TARGET,
+        "contracts_social_any": row["contracts_social_any"],
+        "contracts_social_any_share": _fraction(row["contracts_social_any"], total),
+        "contracts_social_any_target": PNAD_SOCIAL_TARGET,
+        # SQLite answers a float, PostgreSQL a Decimal: through str, both give the same Decimal.
+        "env_score_mean": None if mean is None else Decimal(str(mean)).quantize(HUNDREDTH, ROUND_HALF_UP),
+        "spend_total": spend_total,
+        "ess_spend_share": _fraction(row["spend_ess"], spend_total),
+        "ea_esat_spend_share": _fraction(row["spend_ea_esat"], spend_total),
+        "siae_spend_share": _fraction(row["spend_siae"], spend_total),
+    }
+    for level in near:
+        figures[f"local_spend_share_{level}"] = _fraction(row[f"spend_{level}"], spend_total)
+        figures[f"local_contract_share_{level}"] = _fraction(row[f"contracts_{level}"], total)
+    return figures
+
+
+def _device_routes(year: int, buyer: Organisation | None) -> dict:
+    """Reuse routes of décret 2023-266 (transfer to a public body, donation, sale), reconditioned and
+    recycled devices of the year: one statement."""
+    recipient = aliased(Organisation)
+    left_in_year = Device.left_on.between(date(year, 1, 1), date(year, 12, 31))
+    handed_over = Device.status == DeviceStatus.HANDED_OVER
+    to_public_body = or_(recipient.kind.in_(TERRITORY_BUYER_KINDS),
+                         recipient.beneficiary_category == BeneficiaryCategory.PUBLIC_BODY)
+    query = (select(func.count(Device.id).filter(left_in_year, handed_over, to_public_body),
+                    func.count(Device.id).filter(left_in_year, handed_over),
+                    func.count(Device.id).filter(left_in_year, Device.status == DeviceStatus.SOLD),
+                    func.count(Device.id).filter(left_in_year, Device.status.in_(REUSED_STATUSES),
+                                                 Device.refurbisher_id.is_not(None)),
+                    func.count(Device.id).filter(left_in_year, Device.status == DeviceStatus.RECYCLED))
+             .select_from(Device)
+             .outerjoin(ReuseRequest, Device.request_id == ReuseRequest.id)
+             .outerjoin(recipient, ReuseRequest.organisation_id == recipient.id))
+    if buyer is not None:
+        query = query.where(Device.organisation_id == buyer.id)
+    public_body, all_handed_over, sold, reconditioned, recycled = db.session.execute(query).one()
+    return {"devices_reused_by_route": {"public_body": public_body, "donation": all_handed_over - public_body,
+                                        "sale": sold},
+            "devices_reconditioned": reconditioned, "devices_recycled": recycled}
+
+
+def _device_figures(year: int, buyer: Organisation | None) -> dict:
+    if buyer is None:
+        # reuse.gains counts every organisation's devices for the territory; only public bodies hold an
+        # inventory, so this is the territory's public buyers.
+        territory = gains.territory_gains(year)
+        given, rate = territory["given"], territory["reuse_rate"]
+    else:
+        given = gains.organisation_gains(buyer.id, year)["given"]
+        rate = gains.reuse_rate(buyer.id, year)
+    by_category = given["by_category"]
+    # kgCO2e (or euros) are unknown, not zero, when no reused category has a factor.
+    no_co2 = bool(by_category) and len(given["without_co2_factor"]) == len(by_category)
+    no_price = bool(by_category) and len(given["without_price"]) == len(by_category)
+    return {
+        "devices_reused": given["count"],
+        "weee_kg_diverted": given["weee_kg"],
+        "co2e_kg_avoided": None if no_co2 else given["kgco2e"],
+        "euros_avoided": None if no_price else _money(given["euros"]),
+        # décret 2023-266 art. 1: A / B (the décret's × 100 gives the percentage).
+        "reuse_rate_2023_266": _fraction(rate["a"], rate["b"]),
+        "reuse_rate_2023_266_target": _percent_to_fraction(rate["target"]),
+        "reuse_rate_2023_266_sent": rate["a"],
+        "reuse_rate_2023_266_stock": rate["b"],
+        **_device_routes(year, buyer),
+    }
+
+
+def _territory_agec(year: int) -> tuple[Decimal, Decimal]:
+    """agec_share's sums for every territory buyer together (the same orders, the same year bounds)."""
+    start, end = year_bounds_utc(year)
+    amount = OrderLine.quantity * OrderLine.unit_price
+    from_reuse = or_(OrderLine.is_reconditioned.is_(True), OrderLine.is_reused.is_(True))
+    is_it = OrderLine.category.in_(AGEC_IT_CATEGORIES)
+    it_amount, it_reused = db.session.execute(
+        select(func.sum(amount).filter(is_it), func.sum(amount).filter(is_it, from_reuse))
+        .join(Order, OrderLine.order_id == Order.id)
+        .where(Order.buyer_id.in_(_territory_buyer_ids()), Order.status != OrderStatus.CANCELLED,
+               Order.created_at >= start, Order.created_at < end)).one()
+    return _money(it_amount), _money(it_reused)
+
+
+def _agec_figures(year: int, buyer: Organisation | None) -> dict:
+    if buyer is None:
+        it_amount, it_reused = _territory_agec(year)
+    else:
+        share = agec_share(buyer.id, year)
+        it_amount, it_reused = share["amount"], share["reconditioned_amount"]
+    return {"agec_it_reuse_share": _fraction(it_reused, it_amount),
+            "agec_it_reuse_target": _percent_to_fraction(agec_target(year)),
+            "agec_it_amount": it_amount, "agec_it_reuse_amount": it_reused}
+
+
+# Buyers the indicators answer for one by one: the territory's and those known only from DECP files.
+BUYER_KINDS = (*TERRITORY_BUYER_KINDS, OrganisationKind.EXTERNAL_BUYER)
+
+
+def is_buyer_code(code: str) -> bool:
+    """A commune's INSEE code (5 characters: 2A004 exists) or a SIRET (14 digits)."""
+    return (len(code) == 5 and code.isalnum()) or (len(code) == 14 and code.isdigit())
+
+
+def buyer_by_code(code: str) -> Organisation | None:
+    column = Organisation.insee_code if len(code) == 5 else Organisation.siret
+    return db.session.scalar(select(Organisation).where(column == code, Organisation.kind.in_(BUYER_KINDS)))
+
+
+def compute(year: int, buyer: Organisation | None = None) -> dict:
+    """The indicators of the year for one buyer organisation, or for the territory when buyer is None
+    (every EPT, commune and syndicate together). Keys: REQUIRED_KEYS and a few more (see DEFINITIONS)."""
+    return {**_contract_figures(year, buyer), **_device_figures(year, buyer), **_agec_figures(year, buyer)}
+
+
+def change(current: dict, previous: dict) -> dict:
+    """Key by key, current minus previous for the numbers (a share's change is in fraction points);
+    None where either year has no figure. Nested figures (devices_reused_by_route) change per route."""
+    differences = {}
+    for key, value in current.items():
+        before = previous.get(key)
+        if isinstance(value, dict):
+            differences[key] = change(value, before or {})
+        elif isinstance(value, (int, Decimal)) and isinstance(before, (int, Decimal)):
+            differences[key] = value - before
+        else:
+            differences[key] = None
+    return differences
+
+
+def previous_year_change(year: int, buyer: Organisation | None = None, current: dict | None = None) -> dict:
+    """The previous year's figures and the change from them to this year's (computed unless given)."""
+    current = compute(year, buyer) if current is None else current
+    previous = compute(year - 1, buyer)
+    return {"previous": previous, "change": change(current, previous)}
