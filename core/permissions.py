@@ -213,6 +213,8 @@ RULES: dict[str, Callable[..., bool]] = {
     "contract.import_all_buyers": _is_admin,
     # The document archive: a document is read by its issuer and by the other party it concerns.
     "document.list": lambda user, obj=None: True,
+    # The Activity 16 indicators: published as open data anyway, so every signed-in user sees them.
+    "indicators.view": lambda user, obj=None: True,
     "document.list_all": _is_admin,
     "document.view": lambda user, document: _is_admin(user) or user.organisation_id in (
         document.organisation_id, document.recipient_organisation_id),

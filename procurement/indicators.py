@@ -138,8 +138,8 @@ DEFINITIONS: dict[str, dict] = {
         "definition": _l("Reformed IT equipment (WEEE categories 2 and 6) sent to reuse in the year, divided "
                          "by the reformed equipment held on 1 January, except items over 10 years old."),
         "source": _DECRET_2023_266},
-    "reuse_rate_2023_266_target": {"definition": _l("The décret's target for the year: 25 % (2023), 35 % "
-                                                    "(2024), 50 % from 2025."), "source": _DECRET_2023_266},
+    "reuse_rate_2023_266_target": {"definition": _l("The décret's target for the year: 25 percent (2023), "
+                                                    "35 percent (2024), 50 percent from 2025."), "source": _DECRET_2023_266},
     "reuse_rate_2023_266_sent": {"definition": _l("A of the décret's rate: IT equipment (WEEE 2 and 6) sent to "
                                                   "reuse in the year."), "source": _DECRET_2023_266},
     "reuse_rate_2023_266_stock": {"definition": _l("B of the décret's rate: reformed IT equipment (WEEE 2 and 6) "
@@ -152,11 +152,11 @@ DEFINITIONS: dict[str, dict] = {
     "agec_it_reuse_share": {
         "definition": _l("Share of the year's IT and telephony purchases excl. VAT on the marketplace (orders "
                          "not cancelled) that come from reuse or reconditioning."), "source": _AGEC},
-    "agec_it_reuse_target": {"definition": _l("The legal target for the year: 20 % (2024), 25 % (2027), "
-                                              "30 % (2030)."), "source": _AGEC},
-    "contracts_env_any_target": {"definition": _l("PNAD target: 100 % of contracts with an environmental "
+    "agec_it_reuse_target": {"definition": _l("The legal target for the year: 20 percent (2024), "
+                                              "25 percent (2027), 30 percent (2030)."), "source": _AGEC},
+    "contracts_env_any_target": {"definition": _l("PNAD target: every contract with an environmental "
                                                   "consideration."), "source": _PNAD},
-    "contracts_social_any_target": {"definition": _l("PNAD target: 30 % of contracts with a social "
+    "contracts_social_any_target": {"definition": _l("PNAD target: 30 percent of the contracts with a social "
                                                      "consideration."), "source": _PNAD},
 }
 

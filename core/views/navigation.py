@@ -30,6 +30,7 @@ NAV_ITEMS = (
     NavItem("procurement.my_bids", _l("My bids"), "procurement.bid"),
     NavItem("procurement.contracts", _l("Contracts"), "contract.list"),
     NavItem("procurement.clauses", _l("Clause library"), "clause.list"),
+    NavItem("procurement.indicators", _l("Indicators"), "indicators.view"),
     NavItem("core.documents", _l("Documents"), "document.list"),
     NavItem("core.organisations", _l("Organisations"), "organisation.list"),
     NavItem("core.admin_organisations", _l("Registrations"), "organisation.validate"),

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("procurement", __name__, url_prefix="/procurement")
 
-from procurement.views import bids, clauses, contracts, dashboard, evaluation, tenders  # noqa: E402,F401
+from procurement.views import bids, clauses, contracts, dashboard, evaluation, indicators, tenders  # noqa: E402,F401

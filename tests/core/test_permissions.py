@@ -18,7 +18,7 @@ PUBLIC_ENDPOINTS = {
     "static", "healthz", "core.home", "core.login", "core.register", "core.forgot_password",
     "core.reset_password", "core.set_language", "api.openapi_json", "reuse.verify", "reuse.verify_form",
     "api.indicators", "api.export_decp", "api.export_ocds", "api.export_agec",
-    "marketplace.stripe_webhook",
+    "marketplace.stripe_webhook", "procurement.open_data",
 }
 
 
