@@ -195,6 +195,7 @@ RULES: dict[str, Callable[..., bool]] = {
     "tender.list": lambda user, obj=None: True,
     "tender.create": lambda user, organisation: _is_admin(user) or _procurement_officer_of(user, organisation),
     "tender.view": _may_see_tender,
+    "tender.list_all": _is_admin,  # every draft of every buyer
     "tender.manage": _manages_tender,
     # Evaluators: the buyer's procurement officers and IT managers, once the bids are opened.
     "tender.evaluate": lambda user, tender: tender.is_opened and (_manages_tender(user, tender) or (

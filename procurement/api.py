@@ -81,10 +81,7 @@ def _scores_json(lot: Lot) -> list[dict] | None:
     """The opened lot's bids the caller may read, with their points and rank; None while sealed."""
     if not lot.tender.is_opened:
         return None
-    # A bidder learns its points and rank with the decision (its letter gives them), not while the
-    # evaluation runs: its rank would tell it where the other prices stand.
-    bidder = g.api_user.organisation_id in {bid.supplier_id for bid in lot.bids}
-    shows_scores = lot.is_decided or not bidder
+    shows_scores = evaluation.scores_visible(g.api_user, lot)
     return [{"public_id": score.bid.public_id,
              "supplier": {"id": score.bid.supplier_id, "name": score.bid.supplier.name},
              "price": _amount(score.bid.price),

@@ -108,6 +108,13 @@ def score_lot(lot: Lot) -> list[BidScore]:
     return scores
 
 
+def scores_visible(actor: User, lot: Lot) -> bool:
+    """A bidder learns its points and rank with the decision (its letter gives them), not while the
+    evaluation runs: its rank would tell it where the other prices stand."""
+    bidder = actor.organisation_id in {bid.supplier_id for bid in lot.bids}
+    return lot.is_decided or not bidder
+
+
 def evaluate(actor: User, bid: Bid, criterion: AwardCriterion, mark: Decimal, comment: str) -> Evaluation:
     tender = bid.lot.tender
     permissions.require(actor, "tender.evaluate", tender)

@@ -239,7 +239,7 @@ def cancel(actor: User, tender: Tender, reason: str) -> None:
 def visible_tenders(actor: User):
     """A select of the tenders the actor may see: published ones, and drafts of their organisation."""
     query = select(Tender).order_by(Tender.deadline.desc(), Tender.id.desc())
-    if permissions.may(actor, "clause.edit"):  # admins see every draft
+    if permissions.may(actor, "tender.list_all"):
         return query
     return query.where((Tender.status != TenderStatus.DRAFT) | (Tender.buyer_id == actor.organisation_id))
 
