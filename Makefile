@@ -29,6 +29,7 @@ translations: install
 run: translations
 	$(FLASK) db upgrade
 	$(FLASK) demo-data --if-empty
+	$(FLASK) search reindex
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 test: install-test translations

@@ -57,6 +57,9 @@ def _init_extensions(app: Flask) -> None:
     import marketplace.models  # noqa: F401  (every domain's tables are known to the metadata and migrations)
     import procurement.models  # noqa: F401
     import reuse.models  # noqa: F401
+    import marketplace.search  # noqa: F401  (each domain declares what it puts in the search index)
+    import procurement.search  # noqa: F401
+    import reuse.search  # noqa: F401
     from core.i18n import select_locale
     from core.models import User
 

@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Callable
 from typing import NamedTuple
 
-from flask import Response, abort, current_app, g, request
+from flask import Response, abort, current_app, g, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -40,6 +40,24 @@ KINDS: dict[str, Kind] = {
     "bid_analysis_report": Kind(_l("Bid analysis report"), lambda tender: ("tender.manage", tender)),
     "award_letter": Kind(_l("Award letter"), lambda tender: ("tender.manage", tender)),
     "rejection_letter": Kind(_l("Rejection letter"), lambda tender: ("tender.manage", tender)),
+    # Its object is the buyer, or the EPT for the territory's report.
+    "activity16_report": Kind(_l("Activity 16 report"),
+                              lambda organisation: ("indicators.report_reissue", organisation)),
+}
+
+# The page of each type of object a document concerns: (endpoint, its arguments, the action that lets a
+# user view it, the object that action is asked about).
+OBJECT_PAGES: dict[str, Callable[[object], tuple[str, dict, str, object]]] = {
+    "orders": lambda order: ("marketplace.order", {"order_id": order.id}, "order.view", order),
+    "campaigns": lambda campaign: ("marketplace.campaign", {"campaign_id": campaign.id}, "campaign.view",
+                                   campaign),
+    "sanitisation_records": lambda record: ("reuse.sanitisation", {"record_id": record.id}, "sanitisation.view",
+                                            record),
+    # A reuse request has no page of its own: both parties follow it on its offer's page.
+    "reuse_requests": lambda req: ("reuse.offer", {"offer_id": req.offer_id}, "offer.view", req.offer),
+    "tenders": lambda tender: ("procurement.tender", {"tender_id": tender.id}, "tender.view", tender),
+    "organisations": lambda organisation: ("core.organisation", {"organisation_id": organisation.id},
+                                           "organisation.view", organisation),
 }
 
 
@@ -68,30 +86,36 @@ def latest(kind: str, obj, key: str = "") -> IssuedDocument | None:
     return db.session.scalar(_versions(kind, obj, key).order_by(IssuedDocument.version.desc()).limit(1))
 
 
-def issue(kind: str, obj, key: str, filename: str, render: Callable[[], bytes], actor: User | None, *,
-          owner: Organisation | None, recipient: Organisation | None = None) -> IssuedDocument:
-    """Render and store a new version. The number comes from the id, hence the flush in between."""
+def issue(kind: str, obj, key: str, filename: str, render: Callable, actor: User | None, *,
+          owner: Organisation | None, recipient: Organisation | None = None, numbered: bool = False,
+          source_args: dict | None = None) -> IssuedDocument:
+    """Store a new version, then render it. The number comes from the id, hence the flush before the
+    rendering: `render()` makes the bytes, or `render(document)` when the document is `numbered` (it
+    prints its own number, version or date of issue). `source_args` are the arguments its route is run
+    with again to reissue it (the route's URL arguments unless given)."""
     if kind not in KINDS:
         raise KeyError(f"unknown document kind {kind!r}")
-    content = render()
     previous = db.session.scalar(_versions(kind, obj, key).with_only_columns(func.max(IssuedDocument.version)))
     document = IssuedDocument(
         kind=kind, object_type=object_type(obj), object_id=obj.id, key=key, version=(previous or 0) + 1,
         organisation_id=owner.id if owner else None, recipient_organisation_id=recipient.id if recipient else None,
-        filename=filename, content=content, sha256=hashlib.sha256(content).hexdigest(), size=len(content),
+        filename=filename, content=b"", sha256="", size=0,
         issued_at=utcnow(), issued_by_id=actor.id if actor is not None and actor.is_authenticated else None,
-        locale=str(get_locale() or ""),
-        source_endpoint=request.endpoint or "", source_args=dict(request.view_args or {}),
+        locale=str(get_locale() or ""), source_endpoint=request.endpoint or "",
+        source_args=dict(request.view_args or {}) if source_args is None else source_args,
     )
     db.session.add(document)
     db.session.flush()
     document.number = f"DOC-{document.issued_at.year}-{document.id:06d}"
+    content = render(document) if numbered else render()
+    document.content, document.sha256, document.size = content, hashlib.sha256(content).hexdigest(), len(content)
     db.session.flush()
     return document
 
 
-def latest_or_issue(kind: str, obj, key: str, filename: str, render: Callable[[], bytes], actor: User | None, *,
-                    owner: Organisation | None, recipient: Organisation | None = None) -> IssuedDocument:
+def latest_or_issue(kind: str, obj, key: str, filename: str, render: Callable, actor: User | None, *,
+                    owner: Organisation | None, recipient: Organisation | None = None, numbered: bool = False,
+                    source_args: dict | None = None) -> IssuedDocument:
     """What a document's URL serves: the stored latest version, or version 1 issued now. Under
     `reissue` (g.archive_reissue) it issues a new version instead."""
     reissuing = g.get("archive_reissue")
@@ -99,7 +123,8 @@ def latest_or_issue(kind: str, obj, key: str, filename: str, render: Callable[[]
     if document is None:
         try:
             with db.session.begin_nested():
-                document = issue(kind, obj, key, filename, render, actor, owner=owner, recipient=recipient)
+                document = issue(kind, obj, key, filename, render, actor, owner=owner, recipient=recipient,
+                                 numbered=numbered, source_args=source_args)
         except IntegrityError:
             # Two first downloads at once: the other request stored version 1; serve that one.
             if reissuing or (document := latest(kind, obj, key)) is None:
@@ -113,12 +138,18 @@ def visible(user: User, documents) -> list[IssuedDocument]:
     return [document for document in documents if permissions.may(user, "document.view", document)]
 
 
-def documents_for(obj, user: User | None = None) -> list[IssuedDocument]:
-    """Every version of every document of one object, newest first; only those `user` may read."""
-    documents = db.session.scalars(
-        select(IssuedDocument).where(IssuedDocument.object_type == object_type(obj),
-                                     IssuedDocument.object_id == obj.id)
-        .order_by(IssuedDocument.issued_at.desc(), IssuedDocument.id.desc())).all()
+def documents_for(obj, user: User | None = None, kind: str | None = None,
+                  key: str | None = None) -> list[IssuedDocument]:
+    """Every version of every document of one object (or of one kind and key of it), newest first; only
+    those `user` may read."""
+    query = (select(IssuedDocument).where(IssuedDocument.object_type == object_type(obj),
+                                          IssuedDocument.object_id == obj.id)
+             .order_by(IssuedDocument.issued_at.desc(), IssuedDocument.id.desc()))
+    if kind is not None:
+        query = query.where(IssuedDocument.kind == kind)
+    if key is not None:
+        query = query.where(IssuedDocument.key == key)
+    documents = db.session.scalars(query).all()
     return documents if user is None else visible(user, documents)
 
 
@@ -171,3 +202,13 @@ def kind_label(kind: str) -> str:
 def object_label(document: IssuedDocument) -> str:
     obj = object_of(document)
     return str(obj) if obj is not None else f"{document.object_type} #{document.object_id}"
+
+
+def object_url(document: IssuedDocument, user: User) -> str | None:
+    """The page of the document's object, if it has one and `user` may view it."""
+    page = OBJECT_PAGES.get(document.object_type)
+    obj = object_of(document) if page is not None else None
+    if obj is None:
+        return None
+    endpoint, arguments, action, subject = page(obj)
+    return url_for(endpoint, **arguments) if permissions.may(user, action, subject) else None

@@ -1,4 +1,4 @@
-"""Command-line tools: `flask --app wsgi demo-data`, `users create`, `users token`."""
+"""Command-line tools: `flask --app wsgi demo-data`, `users create`, `users token`, `search ...`."""
 from __future__ import annotations
 
 import click
@@ -6,12 +6,13 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import or_, select
 
-from core import demo, services
+from core import demo, search, services
 from core.errors import RuleViolation
 from core.extensions import db
 from core.models import Organisation, Role, User
 
 users = AppGroup("users", help="Create accounts and API tokens.")
+search_commands = AppGroup("search", help="Keep the full-text search index in step with the database.")
 
 
 def _organisation(reference: str) -> Organisation:
@@ -71,8 +72,42 @@ def demo_data(if_empty: bool) -> None:
                f"Every demo account uses the password {demo.DEMO_PASSWORD!r}.")
 
 
+@search_commands.command("drain")
+def search_drain() -> None:
+    """Apply the changes waiting in the search outbox to the index."""
+    try:
+        applied = search.drain()
+    except search.SearchUnavailable as error:
+        raise click.ClickException(f"The search index is unavailable ({error}): run `search reindex`.") from None
+    click.echo(f"{applied} change(s) applied to the search index.")
+
+
+@search_commands.command("reindex")
+def search_reindex() -> None:
+    """Rebuild the search index from the database (the live index serves until the new one is ready)."""
+    try:
+        count = search.reindex()
+    except search.SearchUnavailable as error:
+        raise click.ClickException(f"The search index is busy ({error}): try again.") from None
+    click.echo(f"Search index rebuilt: {count} documents.")
+
+
+@search_commands.command("status")
+def search_status() -> None:
+    """Say whether the index is usable, what it holds and how many changes wait."""
+    state = search.status()
+    if state.available:
+        click.echo(f"Search index available: {state.documents} documents "
+                   + ", ".join(f"{kind} {count}" for kind, count in state.by_kind.items())
+                   + f"; {state.waiting} change(s) waiting.")
+    else:
+        click.echo(f"Search index unavailable ({state.reason}); {state.waiting} change(s) waiting. "
+                   "Run `flask --app wsgi search reindex`.")
+
+
 def register_commands(app: Flask) -> None:
     app.cli.add_command(users)
+    app.cli.add_command(search_commands)
     app.cli.add_command(demo_data)
     from marketplace import cli as marketplace_cli
     from procurement import cli as procurement_cli

@@ -67,6 +67,11 @@ def from_environment() -> dict:
         "MAX_MEMO_BYTES": int(os.environ.get("MAX_MEMO_BYTES", 10 * 1000 * 1000)),
         # CCP R.2182-1: at least 11 days between the rejection letters and the signature (16 by post).
         "STANDSTILL_DAYS": int(os.environ.get("STANDSTILL_DAYS", 11)),
+        # Search (core.search): where the Whoosh index lives, whether each commit applies its changes to
+        # it at once (else `flask search drain` does), and how long a writer waits for another's lock.
+        "SEARCH_INDEX_DIR": os.environ.get("SEARCH_INDEX_DIR", str(instance / "search")),
+        "SEARCH_DRAIN_ON_COMMIT": _bool("SEARCH_DRAIN_ON_COMMIT", True),
+        "SEARCH_LOCK_TIMEOUT": float(os.environ.get("SEARCH_LOCK_TIMEOUT", 5)),
         # Uploaded CSV files wait here between the import preview and its confirmation.
         "IMPORT_FOLDER": os.environ.get("IMPORT_FOLDER", str(instance / "imports")),
         # Stripe (marketplace issue): card payment stays hidden while these are empty.

@@ -355,6 +355,18 @@ class OutboxMessage(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class SearchOutbox(db.Model):
+    """An object whose search document must be rebuilt (core.search): written in the transaction that
+    changed it, deleted once the index has it."""
+
+    __tablename__ = "search_outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    object_id: Mapped[int] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class IssuedDocument(db.Model):
     """A PDF as the platform issued it, kept byte for byte (core.archive): downloading it again returns
     these bytes, and issuing it again adds a version beside it. Not audited: the row is the record."""

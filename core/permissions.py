@@ -216,9 +216,15 @@ RULES: dict[str, Callable[..., bool]] = {
     "document.list": lambda user, obj=None: True,
     # The Activity 16 indicators: published as open data anyway, so every signed-in user sees them.
     "indicators.view": lambda user, obj=None: True,
+    # A new version of the Activity 16 report of a buyer, or of the territory (whose object is the EPT).
+    "indicators.report_reissue": lambda user, organisation: _is_admin(user)
+    or _procurement_officer_of(user, organisation),
     "document.list_all": _is_admin,
     "document.view": lambda user, document: _is_admin(user) or user.organisation_id in (
         document.organisation_id, document.recipient_organisation_id),
+    # Search (core.search): every signed-in user searches; each hit is still checked with its own rule.
+    "search.use": lambda user, obj=None: True,
+    "search.admin": _is_admin,
 }
 
 # Actions on one organisation's object: a refusal there must not reveal that the object exists.

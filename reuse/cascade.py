@@ -28,15 +28,20 @@ def stage_at(published_at: datetime, now: datetime) -> Stage:
     return Stage.BENEFICIARIES
 
 
-def stage_opens_at(published_at: datetime, stage: Stage) -> datetime:
+def stage_offset(stage: Stage) -> timedelta:
+    """How long after publication a stage opens."""
     commune_days = current_app.config["REUSE_COMMUNE_DAYS"]
     public_days = current_app.config["REUSE_PUBLIC_DAYS"]
     offsets = {Stage.COMMUNE: 0, Stage.PUBLIC_BODIES: commune_days,
                Stage.BENEFICIARIES: commune_days + public_days}
-    return published_at + timedelta(days=offsets[stage])
+    return timedelta(days=offsets[stage])
 
 
-def _commune_insee(organisation: Organisation) -> str | None:
+def stage_opens_at(published_at: datetime, stage: Stage) -> datetime:
+    return published_at + stage_offset(stage)
+
+
+def commune_insee(organisation: Organisation) -> str | None:
     if organisation.insee_code:
         return organisation.insee_code
     commune = commune_for(organisation.postcode, organisation.city)
@@ -45,7 +50,7 @@ def _commune_insee(organisation: Organisation) -> str | None:
 
 def first_stage_for(owner: Organisation, organisation: Organisation) -> Stage:
     """The stage from which `organisation` sees the offers of `owner`."""
-    same_commune = _commune_insee(owner) is not None and _commune_insee(owner) == _commune_insee(organisation)
+    same_commune = commune_insee(owner) is not None and commune_insee(owner) == commune_insee(organisation)
     if same_commune and organisation.kind is not OrganisationKind.SUPPLIER:
         return Stage.COMMUNE
     if organisation.kind.is_public_buyer:

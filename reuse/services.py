@@ -15,7 +15,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
-from core import audit, permissions
+from core import audit, permissions, search
 from core.errors import RuleViolation
 from core.extensions import db
 from core.models import Organisation, OrganisationKind, Site, User, utcnow
@@ -227,17 +227,30 @@ def withdraw_offer(actor: User, offer: Offer) -> None:
             device.offer = None
 
 
-def visible_offers(user: User, now: datetime | None = None) -> list[Offer]:
-    """Open offers with units left that the user's organisation sees at this point of the cascade."""
+def visible_offers(user: User, now: datetime | None = None, matching=None) -> list[Offer]:
+    """Open offers with units left that the user's organisation sees at this point of the cascade; only
+    those meeting `matching` (a text filter's SQL condition) when given."""
     now = now or utcnow()
-    offers = db.session.scalars(select(Offer).where(Offer.status == OfferStatus.OPEN, Offer.available > 0)
-                                .order_by(Offer.published_at.desc())).all()
+    query = select(Offer).where(Offer.status == OfferStatus.OPEN, Offer.available > 0)
+    if matching is not None:
+        query = query.where(matching)
+    offers = db.session.scalars(query.order_by(Offer.published_at.desc())).all()
     return [offer for offer in offers if permissions.may(user, "offer.view", offer)]
 
 
-def offers_to_request(user: User) -> list[Offer]:
+def offers_to_request(user: User, matching=None) -> list[Offer]:
     """The offers of other organisations the user may see now: what it can ask for."""
-    return [offer for offer in visible_offers(user) if offer.organisation_id != user.organisation_id]
+    return [offer for offer in visible_offers(user, matching=matching)
+            if offer.organisation_id != user.organisation_id]
+
+
+def offers_to_request_matching(user: User, text: str) -> tuple[list[Offer], bool]:
+    """offers_to_request narrowed to those matching `text`, and whether the search index answered
+    (False: it was unavailable and the text was matched in SQL)."""
+    if not text:
+        return offers_to_request(user), True
+    matching, text_from_index = search.text_condition(user, "device_offer", text)
+    return offers_to_request(user, matching), text_from_index
 
 
 def net_book_value(device: Device, on: date) -> Decimal | None:

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import text
 
-from core import create_app
+from core import create_app, search
 from core.config import database_url as database_url_from
 from core.extensions import db
 from core.models import Role
@@ -40,6 +40,7 @@ def app(tmp_path_factory):
         "SERVER_NAME": None,
         "SECRET_KEY": "test-secret",
         "MAIL_SERVER": "",
+        "SEARCH_INDEX_DIR": str(tmp_path_factory.mktemp("search")),
     })
     app.test_client_class = IsolatedClient
     with app.app_context():
@@ -49,6 +50,7 @@ def app(tmp_path_factory):
                 connection.execute(text("DROP SCHEMA public CASCADE"))
                 connection.execute(text("CREATE SCHEMA public"))
         upgrade()
+        search.clear()
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -62,6 +64,7 @@ def _clean_database(app):
         with db.engine.begin() as connection:
             for table in reversed(db.metadata.sorted_tables):
                 connection.execute(table.delete())
+        search.clear()
 
 
 @pytest.fixture

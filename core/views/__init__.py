@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("core", __name__)
 
-from core.views import account, admin, auth, dashboard, documents, organisations  # noqa: E402,F401
+from core.views import account, admin, auth, dashboard, documents, organisations, search  # noqa: E402,F401

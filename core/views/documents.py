@@ -18,9 +18,9 @@ PAGE_SIZE = 50
 
 
 @bp.app_template_global()
-def issued_documents(obj) -> list[IssuedDocument]:
-    """For the `core/_documents.html` partial on an object's page."""
-    return archive.documents_for(obj, current_user)
+def issued_documents(obj, kind: str | None = None, key: str | None = None) -> list[IssuedDocument]:
+    """For the `core/_documents.html` partial on an object's page (or beside one document's link)."""
+    return archive.documents_for(obj, current_user, kind=kind, key=key)
 
 
 @bp.app_template_global()
@@ -52,7 +52,8 @@ def documents():
     page = db.paginate(query, per_page=PAGE_SIZE, error_out=False)
     return render_template("core/documents.html", page=page, kind=kind, year=year or "",
                            kinds={value: kind_.label for value, kind_ in archive.KINDS.items()},
-                           object_label=archive.object_label)
+                           object_label=archive.object_label,
+                           object_url=lambda document_: archive.object_url(document_, current_user))
 
 
 @bp.get("/documents/<int:document_id>")

@@ -37,6 +37,7 @@ NAV_ITEMS = (
     NavItem("core.admin_users", _l("Users"), "user.list"),
     NavItem("core.admin_audit", _l("Audit log"), "audit.view"),
     NavItem("core.admin_outbox", _l("Outbox"), "outbox.view"),
+    NavItem("core.admin_search", _l("Search index"), "search.admin"),
 )
 
 

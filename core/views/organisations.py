@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 
-from core import permissions, services
+from core import permissions, search, services
 from core.errors import RuleViolation
 from core.extensions import db
 from core.forms import ConfirmForm, OrganisationForm, SiteForm, beneficiary_category_from
@@ -15,6 +15,7 @@ from core.views import bp
 from core.views.helpers import attempt
 
 PAGE_SIZE = 50
+TEXT_FILTER_LENGTH = 100
 
 
 def details_from(form: OrganisationForm, organisation: Organisation) -> services.OrganisationDetails:
@@ -34,15 +35,23 @@ def details_from(form: OrganisationForm, organisation: Organisation) -> services
 def organisations():
     permissions.require(current_user, "organisation.list")
     kind = request.args.get("kind", "")
+    text = request.args.get("q", "").strip()[:TEXT_FILTER_LENGTH]
+    public_bodies = Organisation.kind.in_([k for k in OrganisationKind if k.is_public_buyer])
     query = select(Organisation).where(
-        or_(Organisation.kind.in_([k for k in OrganisationKind if k.is_public_buyer]),
-            Organisation.validation_status == ValidationStatus.VALIDATED)
+        or_(public_bodies, Organisation.validation_status == ValidationStatus.VALIDATED)
     ).order_by(Organisation.kind, Organisation.name)
     if kind in {k.value for k in OrganisationKind}:
         query = query.where(Organisation.kind == OrganisationKind(kind))
+    text_from_index = True
+    if text:
+        matching, text_from_index = search.text_condition(current_user, "organisation", text)
+        if text_from_index:
+            # The index holds suppliers and beneficiaries only: public bodies are matched in SQL.
+            matching = or_(matching, and_(public_bodies, search.KINDS["organisation"].sql_match(text)))
+        query = query.where(matching)
     page = db.paginate(query, per_page=PAGE_SIZE, error_out=False)
-    return render_template("core/organisations.html", page=page, kind=kind,
-                           kinds=ORGANISATION_KIND_LABELS)
+    return render_template("core/organisations.html", page=page, kind=kind, text=text,
+                           kinds=ORGANISATION_KIND_LABELS, text_from_index=text_from_index)
 
 
 @bp.get("/organisations/<int:organisation_id>")

@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, String, case, cast, or_, select
 from sqlalchemy.orm import contains_eager
 
-from core import audit, permissions
+from core import audit, permissions, search
 from core.errors import RuleViolation
 from core.cpv import CPV_CODES
 from core.extensions import db
@@ -230,9 +230,12 @@ def _kgco2e_avoided():
                  case(factors, value=CatalogueOffer.category, else_=0)), else_=0)
 
 
-def visible_offers(filters: CatalogueFilters | None = None) -> Select:
-    """One query for the catalogue: visible offers with their supplier, filtered and sorted."""
+def visible_offers(filters: CatalogueFilters | None = None, user: User | None = None) -> tuple[Select, bool]:
+    """One query for the catalogue: visible offers with their supplier, filtered and sorted; and whether
+    the search index answered the text filter (False: it was unavailable and the text was matched in
+    SQL). The text filter needs the `user` whose search it is."""
     filters = filters or CatalogueFilters()
+    text_from_index = True
     query = (select(CatalogueOffer).join(CatalogueOffer.supplier).options(contains_eager(CatalogueOffer.supplier))
              .where(Organisation.validation_status == ValidationStatus.VALIDATED,
                     CatalogueOffer.active.is_(True), CatalogueOffer.stock > 0))
@@ -255,9 +258,11 @@ def visible_offers(filters: CatalogueFilters | None = None) -> Select:
                                                                           autoescape=True))
     if filters.reconditioned_only:
         query = query.where(CatalogueOffer.is_reconditioned.is_(True))
-    for word in filters.text.split():
-        pattern = f"%{word}%"
-        query = query.where(or_(CatalogueOffer.brand.ilike(pattern), CatalogueOffer.model.ilike(pattern)))
+    if filters.text:
+        if user is None:
+            raise ValueError("the catalogue's text filter searches as a user")
+        matching, text_from_index = search.text_condition(user, "catalogue_offer", filters.text)
+        query = query.where(matching)
     order = {
         "price": [CatalogueOffer.unit_price.asc()],
         "price_desc": [CatalogueOffer.unit_price.desc()],
@@ -265,7 +270,7 @@ def visible_offers(filters: CatalogueFilters | None = None) -> Select:
         "co2": [_kgco2e_avoided().desc(), CatalogueOffer.unit_price.asc()],
         "lead_time": [CatalogueOffer.lead_time_days.asc(), CatalogueOffer.unit_price.asc()],
     }.get(filters.sort, [CatalogueOffer.unit_price.asc()])
-    return query.order_by(*order, CatalogueOffer.id)
+    return query.order_by(*order, CatalogueOffer.id), text_from_index
 
 
 def hidden_reasons(offer: CatalogueOffer) -> list[str]:

@@ -40,8 +40,10 @@ def _filters_from(form: CatalogueFilterForm) -> services.CatalogueFilters:
 def catalogue():
     permissions.require(current_user, "catalogue.browse")
     form = CatalogueFilterForm(request.args)
-    page = db.paginate(services.visible_offers(_filters_from(form)), per_page=PAGE_SIZE, error_out=False)
-    return render_template("marketplace/catalogue/catalogue.html", page=page, form=form)
+    query, text_from_index = services.visible_offers(_filters_from(form), current_user)
+    page = db.paginate(query, per_page=PAGE_SIZE, error_out=False)
+    return render_template("marketplace/catalogue/catalogue.html", page=page, form=form,
+                           text_from_index=text_from_index)
 
 
 @bp.get("/catalogue/<int:offer_id>")
@@ -69,7 +71,7 @@ def supplier(organisation_id: int):
     if organisation.kind is not OrganisationKind.SUPPLIER:
         abort(404)
     permissions.require(current_user, "organisation.view", organisation)
-    query = services.visible_offers(services.CatalogueFilters(supplier_id=organisation.id))
+    query, _text_from_index = services.visible_offers(services.CatalogueFilters(supplier_id=organisation.id))
     page = db.paginate(query, per_page=PAGE_SIZE, error_out=False)
     return render_template("marketplace/catalogue/supplier.html", organisation=organisation, page=page)
 

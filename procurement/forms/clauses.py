@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, SubmitField, TextAreaField
+from wtforms import SearchField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from core.forms import options
@@ -70,6 +70,7 @@ class ClauseFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
+    q = SearchField(_l("Words in the clause"), validators=[Optional(), Length(max=100)])
     theme = SelectField(_l("Theme"), choices=options([("", _l("All themes"))] + _theme_choices()),
                         validators=[Optional()])
     mechanism = SelectField(_l("Mechanism"), choices=options([("", _l("All mechanisms"))] + _mechanism_choices()),

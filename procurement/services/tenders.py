@@ -9,7 +9,7 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from core import audit, permissions
+from core import audit, permissions, search
 from core import cpv as cpv_codes
 from core.errors import RuleViolation
 from core.extensions import db
@@ -287,8 +287,10 @@ OPEN_FOR_BIDS = "open"
 
 
 def filtered_tenders(actor: User, filters: TenderFilters | None = None, now: datetime | None = None):
-    """visible_tenders narrowed by the list's filters (one query, for pagination)."""
+    """visible_tenders narrowed by the list's filters (one query, for pagination), and whether the search
+    index answered the text filter (False: it was unavailable and the text was matched in SQL)."""
     filters = filters or TenderFilters()
+    text_from_index = True
     query = visible_tenders(actor)
     if filters.cpv:
         query = query.where(Tender.cpv == filters.cpv)
@@ -301,10 +303,10 @@ def filtered_tenders(actor: User, filters: TenderFilters | None = None, now: dat
         query = query.where(Tender.status == TenderStatus.PUBLISHED, Tender.deadline > (now or utcnow()))
     elif filters.status:
         query = query.where(Tender.status == TenderStatus(filters.status))
-    for word in filters.text.split():
-        pattern = f"%{word}%"
-        query = query.where(Tender.title.ilike(pattern) | Tender.reference.ilike(pattern))
-    return query
+    if filters.text:
+        matching, text_from_index = search.text_condition(actor, "tender", filters.text)
+        query = query.where(matching)
+    return query, text_from_index
 
 
 def buyer_cities(actor: User) -> list[str]:

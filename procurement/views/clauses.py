@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import joinedload
 
-from core import permissions
+from core import permissions, search
 from core.errors import RuleViolation
 from core.extensions import db
 from core.forms import ConfirmForm
@@ -36,7 +36,8 @@ def _clause(clause_id: int) -> Clause:
 
 def _library_query(form: ClauseFilterForm, default_status: str):
     """Each clause with its current version, filtered on that version; a filter value that does not
-    parse is ignored, never an error page."""
+    parse is ignored, never an error page. Also the status shown and whether the search index answered
+    the text filter (False: it was unavailable and the text was matched in SQL)."""
     form.validate()
     current_number = (select(ClauseVersion.clause_id, func.max(ClauseVersion.number).label("number"))
                       .group_by(ClauseVersion.clause_id).subquery())
@@ -58,7 +59,12 @@ def _library_query(form: ClauseFilterForm, default_status: str):
         query = query.where(Clause.active.is_(True))
     elif status == "retired":
         query = query.where(Clause.active.is_(False))
-    return query, status
+    text = (form.q.data or "").strip() if not form.q.errors else ""
+    text_from_index = True
+    if text:
+        matching, text_from_index = search.text_condition(current_user, "clause", text)
+        query = query.where(matching)
+    return query, status, text_from_index
 
 
 @bp.get("/clauses")
@@ -68,10 +74,11 @@ def clauses():
     # Retired clauses are listed to those who keep the library; others see them only when they ask.
     default_status = "all" if permissions.may(current_user, "clause.edit") else "active"
     form = ClauseFilterForm(request.args)
-    query, status = _library_query(form, default_status)
+    query, status, text_from_index = _library_query(form, default_status)
     form.status.data = status
     rows = db.session.execute(query).all()
-    return render_template("procurement/clauses/list.html", rows=rows, form=form, locale=_locale())
+    return render_template("procurement/clauses/list.html", rows=rows, form=form, locale=_locale(),
+                           text_from_index=text_from_index)
 
 
 @bp.get("/clauses/<int:clause_id>")

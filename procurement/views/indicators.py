@@ -1,5 +1,6 @@
-"""Activity 16 indicators: the dashboard of signed-in users, its CSV/XLSX downloads, and the public
-open-data page with the territory's figures. The figures come from procurement.indicators."""
+"""Activity 16 indicators: the dashboard of signed-in users, its CSV/XLSX downloads, the annual report
+(PDF), and the public open-data page with the territory's figures. The figures come from
+procurement.indicators, the report's other data from procurement.report."""
 from __future__ import annotations
 
 import csv
@@ -12,10 +13,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from core import permissions
+from core import archive, permissions
 from core.extensions import db
 from core.models import Organisation
+from core.pdf import render_pdf
 from procurement import indicators as service
+from procurement import report
 from procurement.spreadsheet import MIME_TYPE, xlsx
 from procurement.views import bp
 from reuse.services import today
@@ -69,6 +72,7 @@ LABELS = {
     "ea_esat_spend_share": _l("Spend with EA/ESAT suppliers"),
     "siae_spend_share": _l("Spend with SIAE suppliers"),
     "devices_reused": _l("Devices reused"),
+    "devices_reused_by_route": _l("Devices reused by route"),
     "devices_reused_by_route.public_body": _l("Reused: transferred to a public body"),
     "devices_reused_by_route.donation": _l("Reused: donated"),
     "devices_reused_by_route.sale": _l("Reused: sold"),
@@ -148,8 +152,9 @@ def _years() -> list[int]:
     return [current - offset for offset in range(YEARS_SHOWN)]
 
 
-def _chosen_year() -> int:
-    year = request.args.get("year", type=int)
+def _chosen_year(chosen=None) -> int:
+    """?year=YYYY among the years shown, else the current year."""
+    year = request.args.get("year", type=int) if chosen is None else chosen
     return year if year in _years() else _years()[0]
 
 
@@ -159,9 +164,9 @@ def _buyers() -> list[Organisation]:
                                    .order_by(Organisation.name)))
 
 
-def _chosen_buyer(buyers: list[Organisation]) -> Organisation | None:
+def _chosen_buyer(buyers: list[Organisation], chosen: str | None = None) -> Organisation | None:
     """?buyer=territory, ?buyer=<organisation id>, or by default the user's own public buyer."""
-    chosen = request.args.get("buyer", "")
+    chosen = request.args.get("buyer", "") if chosen is None else chosen
     if chosen == "territory":
         return None
     if not chosen:
@@ -173,10 +178,16 @@ def _chosen_buyer(buyers: list[Organisation]) -> Organisation | None:
     return buyer
 
 
-def _selection() -> tuple[int, Organisation | None, list[Organisation]]:
+def _selection(year: int | None = None, buyer: str | None = None
+               ) -> tuple[int, Organisation | None, list[Organisation]]:
+    """The year and buyer of the query string, or those given."""
     permissions.require(current_user, "indicators.view")
     buyers = _buyers()
-    return _chosen_year(), _chosen_buyer(buyers), buyers
+    return _chosen_year(year), _chosen_buyer(buyers, buyer), buyers
+
+
+def _buyer_argument(buyer: Organisation | None) -> str:
+    return "territory" if buyer is None else str(buyer.id)
 
 
 @bp.get("/indicators")
@@ -184,7 +195,8 @@ def _selection() -> tuple[int, Organisation | None, list[Organisation]]:
 def indicators():
     year, buyer, buyers = _selection()
     return render_template("procurement/indicators/dashboard.html", year=year, buyer=buyer, buyers=buyers,
-                           years=_years(), units=UNITS, **_figures(year, buyer))
+                           years=_years(), units=UNITS, report_subject=_report_subject(buyer),
+                           report_kind=REPORT_KIND, report_key=_report_key(year, buyer), **_figures(year, buyer))
 
 
 def _table(year: int, buyer: Organisation | None) -> list[list]:
@@ -226,6 +238,59 @@ def indicators_xlsx():
     year, buyer, _buyers_ = _selection()
     return Response(xlsx(_table(year, buyer), sheet_name=str(year)), content_type=MIME_TYPE,
                     headers={"Content-Disposition": f'attachment; filename="{_filename(year, buyer, "xlsx")}"'})
+
+
+# --- the annual report (PDF) ---------------------------------------------------------------------------
+
+REPORT_KIND = "activity16_report"
+
+
+def _report_subject(buyer: Organisation | None) -> Organisation | None:
+    """What the report is archived under: the buyer, or the EPT for the territory."""
+    return buyer if buyer is not None else report.territory_organisation()
+
+
+def _report_key(year: int, buyer: Organisation | None) -> str:
+    return str(year) if buyer is not None else f"territory-{year}"
+
+
+def _report_filename(year: int, buyer: Organisation | None) -> str:
+    who = _("territory") if buyer is None else (buyer.insee_code or buyer.siret or f"organisation-{buyer.id}")
+    return f"{_('activity-16-report')}-{year}-{who}.pdf"
+
+
+def _method_notes(rows: list[dict]) -> list[dict]:
+    """Each indicator's definition and source once, in the order of the tables (the routes of the devices
+    reused share one definition)."""
+    keys = dict.fromkeys(row["key"].partition(".")[0] for row in rows)
+    return [{"key": key, "label": LABELS[key], **service.DEFINITIONS[key]} for key in keys]
+
+
+@bp.get("/indicators/report.pdf")
+@login_required
+def indicators_report(year: int | None = None, buyer: str | None = None):
+    """The Activity 16 annual report, archived: the first download issues it, later ones get the same
+    file until someone issues a new version. Year and buyer come from the query string, as on the
+    dashboard; a reissue (core.archive.reissue) passes those stored with the document."""
+    if year is not None and year not in _years():
+        abort(404)  # a reissue long after: the year is no longer reported on
+    year, chosen, _buyers_ = _selection(year, buyer)
+    subject = _report_subject(chosen)
+    if subject is None:
+        abort(404)  # no EPT on the platform to answer for the territory
+
+    def render(issued) -> bytes:
+        # Only when a version is issued: a stored one is served as it is.
+        figures = _figures(year, chosen)
+        return render_pdf("documents/activity16_report.html", document=issued, year=year, buyer=chosen,
+                          subject=subject, in_progress=year >= today().year, notes=_method_notes(figures["rows"]),
+                          **figures, **report.gather(year, chosen))
+
+    document = archive.latest_or_issue(
+        REPORT_KIND, subject, _report_key(year, chosen), _report_filename(year, chosen), render, current_user,
+        owner=subject, numbered=True, source_args={"year": year, "buyer": _buyer_argument(chosen)})
+    db.session.commit()
+    return archive.response(document)
 
 
 @bp.get("/open-data")

@@ -91,9 +91,10 @@ def tenders():
     permissions.require(current_user, "tender.list")
     form = TenderFilterForm(request.args)
     form.set_cities(service.buyer_cities(current_user))
-    page = db.paginate(service.filtered_tenders(current_user, form.filters()), per_page=PAGE_SIZE,
-                       error_out=False)
-    return render_template("procurement/tenders/list.html", page=page, form=form, now=utcnow())
+    query, text_from_index = service.filtered_tenders(current_user, form.filters())
+    page = db.paginate(query, per_page=PAGE_SIZE, error_out=False)
+    return render_template("procurement/tenders/list.html", page=page, form=form, now=utcnow(),
+                           text_from_index=text_from_index)
 
 
 @bp.route("/tenders/new", methods=["GET", "POST"])

@@ -18,6 +18,8 @@ from reuse.models import Offer, RequestStatus, ReuseRequest
 from reuse.views import bp
 from reuse.views.devices import devices_from_request
 
+TEXT_FILTER_LENGTH = 100
+
 
 @bp.route("/offers/new", methods=["GET", "POST"])
 @login_required
@@ -51,10 +53,12 @@ def offers():
     permissions.require(current_user, "offer.browse")
     services.expire_overdue_requests()
     db.session.commit()
-    visible = services.offers_to_request(current_user)
+    text = request.args.get("q", "").strip()[:TEXT_FILTER_LENGTH]
+    visible, text_from_index = services.offers_to_request_matching(current_user, text)
     own = db.session.scalars(select(Offer).where(Offer.organisation_id == current_user.organisation_id)
                              .order_by(Offer.published_at.desc())).all()
-    return render_template("reuse/offers.html", offers=visible, own_offers=own,
+    return render_template("reuse/offers.html", offers=visible, own_offers=own, text=text,
+                           text_from_index=text_from_index,
                            eligibility={o.id: services.eligibility(o, current_user.organisation) for o in visible})
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
 
+from core import archive, permissions
 from core.extensions import db
 from core.models import IssuedDocument, Role
 from procurement.models import TenderStatus
@@ -130,6 +132,43 @@ def test_another_organisation_gets_404_and_the_other_party_reads_it(client, orde
 
     log_in(client, user_for_role(Role.ADMIN))
     assert document.number in client.get("/documents").get_data(as_text=True)
+
+
+# --- the archive page links each document to its object's page ----------------------------------------
+
+def test_the_archive_page_links_a_document_to_its_objects_page(client, order):
+    log_in(client, buyer_of(order))
+    client.get(po_url(order))
+
+    page = client.get("/documents").get_data(as_text=True)
+
+    assert re.search(rf'<td><a href="/marketplace/orders/{order.id}">[^<]+</a></td>', page)
+
+
+def test_no_link_where_the_user_may_not_view_the_object_or_it_has_no_page(app, client, order):
+    log_in(client, buyer_of(order))
+    client.get(po_url(order))
+    [document] = documents()
+    stranger = user_for_role(Role.PROCUREMENT_OFFICER)  # another commune: may not view the order
+
+    with app.test_request_context():
+        assert archive.object_url(document, buyer_of(order)) == f"/marketplace/orders/{order.id}"
+        assert archive.object_url(document, order.supplier.users[0]) == f"/marketplace/orders/{order.id}"
+        assert archive.object_url(document, stranger) is None
+        document.object_type = "order_lines"  # an object without a page of its own
+        assert archive.object_url(document, buyer_of(order)) is None
+    db.session.rollback()
+
+
+def test_every_object_page_is_a_route_of_a_model(app):
+    for object_type in archive.OBJECT_PAGES:
+        model = archive._model(object_type)
+        assert model.__tablename__ == object_type
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    stub = SimpleNamespace(id=1, offer_id=1, offer=None)  # only what the pages' URLs are built from
+    for object_type, page in archive.OBJECT_PAGES.items():
+        endpoint, _arguments, action, _subject = page(stub)
+        assert endpoint in endpoints and action in permissions.RULES, object_type
 
 
 # --- every PDF route archives ------------------------------------------------------------------------

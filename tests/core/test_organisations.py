@@ -68,6 +68,8 @@ def test_the_directory_hides_pending_registrations(client, login):
     login(user_for_role(Role.OBSERVER))
     page = client.get("/organisations?kind=supplier").get_data(as_text=True)
     assert "Visible Refurb" in page and "Hidden Refurb" not in page
+    page = client.get("/organisations?q=refurb").get_data(as_text=True)
+    assert "Visible Refurb" in page and "Hidden Refurb" not in page
 
 
 def test_another_organisations_site_is_not_found(client, login):

@@ -1,0 +1,677 @@
+"""Full-text search: one Whoosh index of what people look for across the platform.
+
+Each domain declares what it indexes (`register(Kind(...))`, in its own search.py): catalogue offers,
+device offers, tenders, clauses, organisations. A document carries the tokens of who may read it
+(`readers`), so every query is filtered in the index itself, then each hit shown is checked again with
+the kind's permission rule. Sealed bids, device inventories and anything else not registered never
+enter the index.
+
+The index follows the database through an outbox: a flush that creates, changes or deletes an indexed
+object (or something a document is built from, `follow`) adds `search_outbox` rows in the same
+transaction; after the commit, `drain` rebuilds those documents from the database and deletes the rows.
+Drains of several processes take turns on one file lock, so gunicorn workers never write the index at
+once; rows a drain could not take (lock busy, index missing) wait for the next drain or for
+`flask --app wsgi search drain`. `reindex` builds a new generation beside the live one and switches a
+symlink, so readers never see a half-built index.
+
+When the index is missing or damaged, `SearchUnavailable` is raised; list pages then filter in SQL and
+the admin page says so.
+"""
+from __future__ import annotations
+
+import gc
+import logging
+import os
+import shutil
+import struct
+import time
+import warnings
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from flask import current_app, has_app_context
+from markupsafe import Markup, escape
+from sqlalchemy import and_, delete, event, func, insert, select, true
+from sqlalchemy.orm import Session
+from whoosh import WhooshError
+from whoosh import index as whoosh_index
+from whoosh import sorting
+from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
+from whoosh.fields import DATETIME, ID, KEYWORD, TEXT, Schema
+from whoosh.highlight import ContextFragmenter, HtmlFormatter, WholeFragmenter
+from whoosh.qparser import MultifieldParser, WildcardPlugin
+from whoosh.query import And, DateRange, Every, NullQuery, Or, Query, Term  # noqa: F401 (re-exported to domains)
+from whoosh.support.charset import accent_map
+from whoosh.util.filelock import FcntlLock
+
+from core import permissions
+from core.extensions import db
+from core.models import Role, SearchOutbox, User, utcnow
+
+log = logging.getLogger(__name__)
+
+# Accents are folded before stemming, at indexing and at query time alike, so "ecrans reconditionnes"
+# and "Écran reconditionné" meet on the same stems. English gets its own fields, queried together.
+FRENCH = RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map) | StopFilter(lang="fr") | StemFilter(lang="fr")
+ENGLISH = RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map) | StopFilter(lang="en") | StemFilter(lang="en")
+# The words, unstemmed, the dictionary of the "did you mean" suggestions (folded like the query, so a
+# word typed without its accents is known).
+WORDS = RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map)
+
+SCHEMA = Schema(
+    key=ID(stored=True, unique=True),  # "<kind>:<id>"
+    kind=ID(stored=True, sortable=True),
+    owner=ID(),  # the organisation the object belongs to, to reindex its documents when it changes
+    readers=KEYWORD(),  # "user" (any signed-in user) and "org:<id>" tokens
+    title=TEXT(analyzer=FRENCH, stored=True, field_boost=2.0),
+    body=TEXT(analyzer=FRENCH, stored=True),
+    title_en=TEXT(analyzer=ENGLISH, field_boost=2.0),
+    body_en=TEXT(analyzer=ENGLISH),
+    words=TEXT(analyzer=WORDS, spelling=True),
+    category=ID(stored=True, sortable=True),
+    commune=ID(stored=True, sortable=True),
+    grade=ID(stored=True, sortable=True),
+    status=ID(stored=True, sortable=True),
+    supplier_type=KEYWORD(stored=True, commas=True),
+    # For documents whose audience widens with time (the reuse cascade): the owner's commune and when
+    # the widening started.
+    commune_code=ID(),
+    published=DATETIME(),
+)
+
+FACETS = ("kind", "category", "commune", "grade", "status", "supplier_type")
+TEXT_FIELDS = ("title", "body", "title_en", "body_en")
+EVERYONE = "user"
+CURRENT = "current"  # the symlink to the live generation, inside SEARCH_INDEX_DIR
+DRAIN_BATCH = 500
+
+
+class SearchUnavailable(Exception):
+    """The index is missing or damaged: callers fall back to SQL."""
+
+
+# What reading a damaged index raises: missing or truncated files, unreadable structures.
+DAMAGE = (OSError, EOFError, struct.error, WhooshError, whoosh_index.IndexError, ValueError, KeyError,
+          IndexError, TypeError)
+
+
+def organisation_token(organisation_id: int) -> str:
+    return f"org:{organisation_id}"
+
+
+@dataclass
+class Document:
+    title: str
+    body: str = ""
+    # English text where the object has its own (clauses); otherwise the French text is analysed twice.
+    title_en: str | None = None
+    body_en: str | None = None
+    readers: Iterable[str] = (EVERYONE,)
+    owner_id: int | None = None
+    category: str = ""
+    commune: str = ""
+    grade: str = ""
+    status: str = ""
+    supplier_types: Iterable[str] = ()
+    commune_code: str = ""
+    published: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    model: type
+    label: object  # lazy string
+    view_action: str  # the permission rule each hit shown must pass
+    url: Callable[[object], str]
+    # The document of an object, or None when it must not be in the index (a withdrawn offer...).
+    document: Callable[[object], Document | None]
+    # The SQL condition of the fallback, for a text (a LIKE on the main columns).
+    sql_match: Callable[[str], object]
+    status_label: Callable[[str], str | None] = lambda value: None
+    # Extra reach of a user beyond the readers tokens, as a query (the reuse cascade).
+    audience: Callable[[User, datetime], Query | None] = lambda user, now: None
+
+
+KINDS: dict[str, Kind] = {}
+KIND_OF_MODEL: dict[type, str] = {}
+# Models a document is built from without being indexed: model -> the (kind, id) pairs to rebuild.
+FOLLOWED: dict[type, Callable[[object], list[tuple[str, int]]]] = {}
+# Each facet's label functions, tried in turn (the category facet holds device categories and clause
+# themes); a function answers None for a value it does not know.
+FACET_LABELS: dict[str, list[Callable[[str], str | None]]] = {}
+
+
+def register(kind: Kind) -> None:
+    KINDS[kind.name] = kind
+    KIND_OF_MODEL[kind.model] = kind.name
+
+
+def follow(model: type, targets: Callable[[object], list[tuple[str, int]]]) -> None:
+    FOLLOWED[model] = targets
+
+
+def facet_labels(name: str, label: Callable[[str], str | None]) -> None:
+    FACET_LABELS.setdefault(name, []).append(label)
+
+
+def enum_label(enum_type) -> Callable[[str], str | None]:
+    """The label of an enum's value, or None when the enum does not have it."""
+    def label(value: str) -> str | None:
+        try:
+            return str(enum_type(value).label)
+        except ValueError:
+            return None
+    return label
+
+
+# --- The index on disk ----------------------------------------------------------------------------
+
+def _root() -> Path:
+    return Path(current_app.config["SEARCH_INDEX_DIR"])
+
+
+def _lock() -> FcntlLock:
+    _root().mkdir(parents=True, exist_ok=True)
+    return FcntlLock(str(_root() / "circuit.lock"))
+
+
+def _acquire(lock: FcntlLock) -> bool:
+    deadline = time.monotonic() + current_app.config["SEARCH_LOCK_TIMEOUT"]
+    while not lock.acquire(blocking=False):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def open_index():
+    """The live index; SearchUnavailable when it is missing or cannot be read."""
+    path = _root() / CURRENT
+    # Whoosh leaves the file of an unreadable table of contents open: let it go, and be closed, here
+    # (quietly) rather than whenever the collector finds it.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        try:
+            if not whoosh_index.exists_in(str(path)):
+                raise SearchUnavailable("missing")
+            return whoosh_index.open_dir(str(path))
+        except DAMAGE as error:
+            reason = f"damaged: {error}"
+        gc.collect()
+    raise SearchUnavailable(reason)
+
+
+def _new_generation() -> Path:
+    path = _root() / f"gen-{time.time_ns()}-{os.getpid()}"
+    path.mkdir(parents=True)
+    whoosh_index.create_in(str(path), SCHEMA)
+    return path
+
+
+def _switch_to(generation: Path) -> None:
+    """Point `current` at a generation atomically (rename over the old symlink), then drop the others."""
+    link = _root() / CURRENT
+    temporary = _root() / f"{CURRENT}.{os.getpid()}"
+    if temporary.is_symlink() or temporary.exists():
+        temporary.unlink()
+    temporary.symlink_to(generation.name)
+    os.replace(temporary, link)
+    for old in _root().glob("gen-*"):
+        if old.name != generation.name:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def clear() -> None:
+    """Start an empty index (a fresh installation, or the tests between two cases)."""
+    lock = _lock()
+    if not _acquire(lock):
+        raise SearchUnavailable("locked")
+    try:
+        _switch_to(_new_generation())
+    finally:
+        lock.release()
+
+
+# --- From the database to documents ---------------------------------------------------------------
+
+def _naive_utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def _fields(kind: Kind, obj, document: Document) -> dict:
+    text = f"{document.title}\n{document.body}"
+    fields = {
+        "key": f"{kind.name}:{obj.id}", "kind": kind.name,
+        "readers": " ".join(sorted(set(document.readers))),
+        "title": document.title, "body": document.body,
+        "title_en": document.title if document.title_en is None else document.title_en,
+        "body_en": document.body if document.body_en is None else document.body_en,
+        "words": f"{text}\n{document.title_en or ''}\n{document.body_en or ''}",
+        "category": document.category, "commune": document.commune, "grade": document.grade,
+        "status": f"{kind.name}.{document.status}" if document.status else "",
+        "supplier_type": ",".join(document.supplier_types),
+        "commune_code": document.commune_code,
+    }
+    if document.owner_id is not None:
+        fields["owner"] = str(document.owner_id)
+    if document.published is not None:
+        fields["published"] = _naive_utc(document.published)
+    return {name: value for name, value in fields.items() if value != ""}
+
+
+def _write(writer, session: Session, kind_name: str, object_id: int) -> None:
+    kind = KINDS[kind_name]
+    key = f"{kind_name}:{object_id}"
+    obj = session.get(kind.model, object_id)
+    document = kind.document(obj) if obj is not None else None
+    if document is None:
+        writer.delete_by_term("key", key)
+    else:
+        writer.update_document(**_fields(kind, obj, document))
+
+
+def _targets(pairs: Iterable[tuple[str, int]], searcher) -> set[tuple[str, int]]:
+    """Expand outbox rows into documents: an organisation's row also rebuilds what it owns, since its
+    name, commune and validation are in those documents."""
+    targets = set()
+    for kind_name, object_id in pairs:
+        if kind_name in KINDS:
+            targets.add((kind_name, object_id))
+        if kind_name == "organisation":
+            for stored in searcher.documents(owner=str(object_id)):
+                owned_kind, _colon, owned_id = stored["key"].partition(":")
+                targets.add((owned_kind, int(owned_id)))
+    return targets
+
+
+def drain() -> int:
+    """Apply the waiting outbox rows to the index; returns how many rows were applied. Safe to call
+    from any number of processes at once: they take turns, and whoever holds the lock applies every
+    row waiting, including those of drains that gave up waiting."""
+    lock = _lock()
+    if not _acquire(lock):
+        log.info("search index busy; the outbox waits for the next drain")
+        return 0
+    applied = 0
+    try:
+        ix = open_index()
+        with Session(db.engine, info={"search_drain": True}) as session:
+            while True:
+                rows = session.execute(select(SearchOutbox.id, SearchOutbox.kind, SearchOutbox.object_id)
+                                       .order_by(SearchOutbox.id).limit(DRAIN_BATCH)).all()
+                if not rows:
+                    break
+                writer = ix.writer()
+                try:
+                    with ix.searcher() as searcher:
+                        targets = _targets(((row.kind, row.object_id) for row in rows), searcher)
+                    for kind_name, object_id in sorted(targets):
+                        _write(writer, session, kind_name, object_id)
+                except BaseException:
+                    writer.cancel()
+                    raise
+                writer.commit()
+                # Only after the index has them: a crash in between applies them again, harmlessly.
+                session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_([row.id for row in rows])))
+                session.commit()
+                session.expunge_all()
+                applied += len(rows)
+    finally:
+        lock.release()
+    return applied
+
+
+def reindex() -> int:
+    """Rebuild the whole index from the database into a new generation, then switch to it. Returns the
+    number of documents. Changes committed meanwhile stay in the outbox (the lock keeps drains out)."""
+    lock = _lock()
+    if not _acquire(lock):
+        raise SearchUnavailable("locked")
+    try:
+        with Session(db.engine, info={"search_drain": True}) as session:
+            covered = session.scalar(select(func.max(SearchOutbox.id)))
+            generation = _new_generation()
+            ix = whoosh_index.open_dir(str(generation))
+            writer = ix.writer(limitmb=256)
+            count = 0
+            for kind in KINDS.values():
+                for obj in session.scalars(select(kind.model).order_by(kind.model.id)).yield_per(1000):
+                    document = kind.document(obj)
+                    if document is not None:
+                        writer.add_document(**_fields(kind, obj, document))
+                        count += 1
+                session.expunge_all()
+            writer.commit(optimize=True)
+            _switch_to(generation)
+            if covered is not None:
+                session.execute(delete(SearchOutbox).where(SearchOutbox.id <= covered))
+                session.commit()
+    finally:
+        lock.release()
+    return count
+
+
+@dataclass
+class Status:
+    available: bool
+    reason: str = ""
+    documents: int = 0
+    by_kind: dict[str, int] = field(default_factory=dict)
+    waiting: int = 0
+    updated_at: datetime | None = None
+
+
+def status() -> Status:
+    waiting = db.session.scalar(select(func.count()).select_from(SearchOutbox)) or 0
+    try:
+        ix = open_index()
+        with ix.searcher() as searcher:
+            by_kind = {name: searcher.doc_frequency("kind", name) for name in KINDS}
+            return Status(True, documents=searcher.doc_count(), by_kind=by_kind, waiting=waiting,
+                          updated_at=datetime.fromtimestamp(ix.last_modified(), timezone.utc))
+    except SearchUnavailable as error:
+        return Status(False, reason=str(error), waiting=waiting)
+    except DAMAGE as error:
+        return Status(False, reason=f"damaged: {error}", waiting=waiting)
+
+
+# --- Keeping the index in step with the database ---------------------------------------------------
+
+def _changed_targets(session: Session) -> set[tuple[str, int]]:
+    targets = set()
+    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+        model = type(obj)
+        if model in KIND_OF_MODEL and obj.id is not None:
+            targets.add((KIND_OF_MODEL[model], obj.id))
+        elif model in FOLLOWED:
+            targets.update(pair for pair in FOLLOWED[model](obj) if pair[1] is not None)
+        if model.__name__ == "Organisation" and obj.id is not None:
+            targets.add(("organisation", obj.id))
+    return targets
+
+
+@event.listens_for(Session, "after_flush")
+def _queue_changes(session: Session, flush_context) -> None:
+    if session.info.get("search_drain"):
+        return
+    targets = _changed_targets(session)
+    if targets:
+        session.connection().execute(insert(SearchOutbox), [
+            {"kind": kind_name, "object_id": object_id, "created_at": utcnow()}
+            for kind_name, object_id in sorted(targets)])
+        session.info["search_queued"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _drain_after_commit(session: Session) -> None:
+    if not session.info.pop("search_queued", False) or not has_app_context():
+        return
+    if current_app.config["SEARCH_DRAIN_ON_COMMIT"]:
+        try:
+            drain()
+        except (SearchUnavailable, *DAMAGE) as error:  # the commit stands; the rows wait for a drain
+            log.warning("search index unavailable (%s): the outbox keeps the changes", error)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_queue(session: Session) -> None:
+    session.info.pop("search_queued", None)
+
+
+# --- Asking the index ------------------------------------------------------------------------------
+
+def reader_filter(user: User, now: datetime | None = None) -> Query | None:
+    """What `user` may find: documents they are a reader of, plus each kind's wider audience.
+    None for admins, who may open everything."""
+    if user.role is Role.ADMIN:
+        return None
+    now = now or utcnow()
+    reach: list[Query] = [Term("readers", EVERYONE), Term("readers", organisation_token(user.organisation_id))]
+    for kind in KINDS.values():
+        extra = kind.audience(user, now)
+        if extra is not None:
+            reach.append(And([Term("kind", kind.name), extra]))
+    return Or(reach)
+
+
+def published_before(moment: datetime) -> Query:
+    return DateRange("published", None, _naive_utc(moment))
+
+
+def _parse(text: str) -> Query:
+    if not any(True for _token in FRENCH(text)):
+        return NullQuery  # only French stop words ("le", "des"): they must not become English terms
+    parser = MultifieldParser(list(TEXT_FIELDS), SCHEMA)
+    # Operators and wildcards typed by users are taken as words: the search box is not a query language.
+    parser.remove_plugin_class(WildcardPlugin)
+    return parser.parse(text)
+
+
+def _combined(user: User, kinds: Iterable[str] | None, selected: dict[str, str]) -> Query | None:
+    parts: list[Query] = []
+    readers = reader_filter(user)
+    if readers is not None:
+        parts.append(readers)
+    if kinds:
+        parts.append(Or([Term("kind", name) for name in kinds]))
+    for name, value in selected.items():
+        if value:
+            parts.append(Term(name, value))
+    return And(parts) if parts else None
+
+
+def matching_ids(user: User, kind_name: str, text: str, limit: int = 10_000) -> list[int]:
+    """Ids of one kind matching `text` for `user`, best first (the text filter of a list page)."""
+    ix = open_index()
+    query = _parse(text)
+    try:
+        with ix.searcher() as searcher:
+            results = searcher.search(query, filter=_combined(user, [kind_name], {}), limit=limit)
+            return [int(hit["key"].partition(":")[2]) for hit in results]
+    except DAMAGE as error:
+        raise SearchUnavailable(f"damaged: {error}") from error
+
+
+def text_condition(user: User, kind_name: str, text: str) -> tuple[object, bool]:
+    """The SQL condition a list page adds for its text filter, and whether the index answered: the ids
+    the index finds for `user`, or, when it is unavailable, the kind's own LIKE match."""
+    kind = KINDS[kind_name]
+    if _parse(text) is NullQuery:  # nothing but stop words: no text filter, as on the search page
+        return true(), True
+    try:
+        return kind.model.id.in_(matching_ids(user, kind_name, text)), True
+    except SearchUnavailable as error:
+        log.warning("search index unavailable (%s): %s filtered in SQL", error, kind_name)
+        return sql_words(kind, text), False
+
+
+def sql_words(kind: Kind, text: str):
+    """The SQL fallback: every word typed, each in any of the kind's columns."""
+    return and_(*(kind.sql_match(word) for word in text.split())) if text.split() else true()
+
+
+@dataclass
+class Hit:
+    kind: Kind
+    obj: object
+    title: Markup
+    excerpt: Markup
+    facets: dict[str, str]
+
+
+@dataclass
+class FacetValue:
+    value: str
+    label: str
+    count: int
+    selected: bool
+
+
+@dataclass
+class Results:
+    text: str
+    hits: list[Hit]
+    total: int
+    page: int
+    pages: int
+    facets: dict[str, list[FacetValue]]
+    suggestion: str | None = None
+    hidden: int = 0  # hits dropped because the database no longer agrees (index behind)
+
+
+def facet_label(name: str, value: str) -> str:
+    if name == "kind":
+        return str(KINDS[value].label) if value in KINDS else value
+    if name == "status":
+        kind_name, _dot, status_value = value.partition(".")
+        return (KINDS[kind_name].status_label(status_value) if kind_name in KINDS else None) or value
+    for label in FACET_LABELS.get(name, ()):
+        if (found := label(value)) is not None:
+            return found
+    return value
+
+
+def _facets(results, selected: dict[str, str]) -> dict[str, list[FacetValue]]:
+    facets = {}
+    for name in FACETS:
+        counts = {value: len(docs) for value, docs in results.groups(name).items() if value}
+        values = [FacetValue(value, facet_label(name, value), count, selected.get(name) == value)
+                  for value, count in counts.items()]
+        if values:
+            facets[name] = sorted(values, key=lambda item: (-item.count, item.label.lower()))
+    return facets
+
+
+def _words_suggestion(searcher, user: User, text: str, kinds, selected) -> str | None:
+    """A respelling of the words the index does not know, offered only if it finds something the
+    user may open (so a suggestion never reveals a word of a document they cannot see)."""
+    corrector = searcher.corrector("words")
+    reader = searcher.reader()
+    changed, words = False, []
+    for word in text.split():
+        folded = "".join(token.text for token in WORDS(word))
+        if folded and reader.frequency("words", folded) == 0:
+            candidates = corrector.suggest(folded, limit=1)
+            if candidates:
+                words.append(candidates[0])
+                changed = True
+                continue
+        words.append(word)
+    if not changed:
+        return None
+    suggestion = " ".join(words)
+    found = searcher.search(_parse(suggestion), filter=_combined(user, kinds, selected), limit=1)
+    return suggestion if len(found) else None
+
+
+def _excerpt(hit, fieldname: str, fallback: str, whole: bool) -> Markup:
+    hit.results.fragmenter = WholeFragmenter() if whole else ContextFragmenter(maxchars=240, surround=60)
+    hit.results.formatter = HtmlFormatter(tagname="mark", classname="match", termclass="term")
+    # Whoosh escapes the text around the marks it adds.
+    highlighted = hit.highlights(fieldname, top=2)
+    if highlighted:
+        return Markup(highlighted)
+    return escape(fallback if whole else fallback[:240])
+
+
+def search(user: User, text: str, *, kinds: Iterable[str] | None = None, selected: dict[str, str] | None = None,
+           page: int = 1, per_page: int = 20) -> Results:
+    selected = {name: value for name, value in (selected or {}).items() if name in FACETS and value}
+    kinds = [name for name in (kinds or ()) if name in KINDS] or None
+    ix = open_index()
+    query = _parse(text) if text.strip() else Every()
+    if query is NullQuery:  # only stop words
+        query = Every()
+    grouped = sorting.Facets()
+    for name in FACETS:
+        grouped.add_facet(name, sorting.FieldFacet(name, allow_overlap=(name == "supplier_type")))
+    try:
+        with ix.searcher() as searcher:
+            results_page = searcher.search_page(query, max(page, 1), pagelen=per_page,
+                                                filter=_combined(user, kinds, selected), groupedby=grouped,
+                                                terms=True)
+            found = [(hit.fields(), _excerpt(hit, "title", hit["title"], whole=True),
+                      _excerpt(hit, "body", hit.fields().get("body", ""), whole=False))
+                     for hit in results_page]
+            facets = _facets(results_page.results, selected)
+            suggestion = _words_suggestion(searcher, user, text, kinds, selected) if text.strip() else None
+            total, page, pages = results_page.total, results_page.pagenum, results_page.pagecount
+    except DAMAGE as error:
+        raise SearchUnavailable(f"damaged: {error}") from error
+    hits, hidden = [], 0
+    for fields, title, excerpt in found:
+        kind = KINDS.get(fields["kind"])
+        obj = db.session.get(kind.model, int(fields["key"].partition(":")[2])) if kind else None
+        # The index filtered already; this catches a document the index has not caught up with yet.
+        if obj is None or not permissions.may(user, kind.view_action, obj):
+            hidden += 1
+            continue
+        hits.append(Hit(kind, obj, title, excerpt, {name: fields.get(name, "") for name in FACETS}))
+    return Results(text=text, hits=hits, total=total, page=page, pages=pages, facets=facets,
+                   suggestion=suggestion, hidden=hidden)
+
+
+def fallback(user: User, text: str, kinds: Iterable[str] | None = None, per_kind: int = 20) -> list[Hit]:
+    """Without the index: each kind's SQL match, checked object by object. No ranking, no facets."""
+    hits = []
+    for kind in KINDS.values():
+        if kinds and kind.name not in kinds:
+            continue
+        shown = 0
+        for obj in db.session.scalars(select(kind.model).where(sql_words(kind, text)).order_by(kind.model.id.desc())
+                                      .limit(per_kind * 5)):
+            if kind.document(obj) is None or not permissions.may(user, kind.view_action, obj):
+                continue
+            document = kind.document(obj)
+            hits.append(Hit(kind, obj, escape(document.title), escape(document.body[:240]), {}))
+            shown += 1
+            if shown == per_kind:
+                break
+    return hits
+
+
+# --- What core indexes: suppliers and beneficiaries ------------------------------------------------
+
+def _register_organisations() -> None:
+    from flask import url_for
+    from flask_babel import lazy_gettext as _l
+    from sqlalchemy import or_
+
+    from core.models import Organisation, OrganisationKind
+    from core.territory import commune_for
+
+    def document(organisation: Organisation) -> Document | None:
+        if organisation.kind not in permissions.PUBLICLY_LISTED_KINDS:
+            return None
+        commune = commune_for(organisation.postcode, organisation.city)
+        flags = {"sme": organisation.is_sme, "ess": organisation.is_ess, "ea_esat": organisation.is_ea_esat,
+                 "siae": organisation.is_siae}
+        # Labels are not written into the text: it must not depend on the language of whoever drained it.
+        return Document(
+            title=organisation.name,
+            body="\n".join(part for part in (organisation.description, organisation.city) if part),
+            readers=[EVERYONE if organisation.is_validated else organisation_token(organisation.id)],
+            owner_id=organisation.id, commune=commune.name if commune else organisation.city,
+            status=organisation.kind.value,
+            supplier_types=[name for name, present in flags.items() if present],
+        )
+
+    register(Kind(
+        name="organisation", model=Organisation, label=_l("Organisations"), view_action="organisation.view",
+        url=lambda organisation: url_for("core.organisation", organisation_id=organisation.id),
+        document=document,
+        sql_match=lambda text: or_(Organisation.name.icontains(text, autoescape=True),
+                                   Organisation.description.icontains(text, autoescape=True)),
+        status_label=enum_label(OrganisationKind),
+    ))
+    supplier_types = {"sme": _l("SME"), "ess": _l("Social and solidarity economy (ESS)"),
+                      "ea_esat": _l("Entreprise adaptée or ESAT"), "siae": _l("Work-integration structure (SIAE)")}
+    facet_labels("supplier_type", lambda value: str(supplier_types[value]) if value in supplier_types else None)
+
+
+_register_organisations()
