@@ -41,6 +41,9 @@ def app(tmp_path_factory):
         "SECRET_KEY": "test-secret",
         "MAIL_SERVER": "",
         "SEARCH_INDEX_DIR": str(tmp_path_factory.mktemp("search")),
+        # Searches apply the waiting changes before reading, so tests see every commit without paying
+        # an index write at each one; tests/core/test_search.py turns it on where it is the subject.
+        "SEARCH_DRAIN_ON_COMMIT": False,
     })
     app.test_client_class = IsolatedClient
     with app.app_context():

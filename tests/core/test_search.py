@@ -211,7 +211,7 @@ def test_creations_updates_and_deletions_reach_the_index(admin):
     db.session.delete(offer)
     db.session.commit()
     assert titles(admin, "fujitsu") == [] and "catalogue_offer:%d" % offer.id not in indexed_keys()
-    assert db.session.scalar(select(func.count()).select_from(SearchOutbox)) == 0
+    assert search.status().waiting == 0
 
 
 def test_what_a_document_is_built_from_is_followed(admin):
@@ -226,14 +226,11 @@ def test_what_a_document_is_built_from_is_followed(admin):
     assert titles(admin, "batterie remplacable") == ["ENV-F1"]
 
 
-def test_a_change_to_a_followed_model_queues_its_document(app):
+def test_a_change_to_a_followed_model_queues_its_document():
     offer = CatalogueOfferFactory()
-    app.config["SEARCH_DRAIN_ON_COMMIT"] = False
-    try:
-        PriceTierFactory(offer=offer)
-        queued = db.session.execute(select(SearchOutbox.kind, SearchOutbox.object_id)).all()
-    finally:
-        app.config["SEARCH_DRAIN_ON_COMMIT"] = True
+    search.drain()
+    PriceTierFactory(offer=offer)
+    queued = db.session.execute(select(SearchOutbox.kind, SearchOutbox.object_id)).all()
     assert ("catalogue_offer", offer.id) in queued
 
 
@@ -264,6 +261,7 @@ def test_a_request_lets_the_requester_find_the_offer_once_closed():
 
 def test_a_rolled_back_change_leaves_nothing_to_apply(admin):
     offer = CatalogueOfferFactory(brand="Acer", model="TravelMate")
+    search.drain()
     offer.model = "Swift"
     db.session.flush()
     assert db.session.scalar(select(func.count()).select_from(SearchOutbox)) == 1
@@ -272,18 +270,30 @@ def test_a_rolled_back_change_leaves_nothing_to_apply(admin):
     assert titles(admin, "travelmate") == ["Acer TravelMate"] and titles(admin, "swift") == []
 
 
-def test_without_drain_on_commit_the_command_applies_the_waiting_changes(app, admin):
-    app.config["SEARCH_DRAIN_ON_COMMIT"] = False
+def test_each_commit_applies_its_changes_when_drain_on_commit_is_on(app):
+    app.config["SEARCH_DRAIN_ON_COMMIT"] = True
     try:
-        CatalogueOfferFactory(brand="Asus", model="ExpertBook")
-        assert titles(admin, "expertbook") == []
-        waiting = search.status().waiting
-        assert waiting >= 1  # the offer, and its supplier made by the factory
-        result = app.test_cli_runner().invoke(args=["search", "drain"])
-        assert result.exit_code == 0 and f"{waiting} change(s) applied" in result.output
+        CatalogueOfferFactory(brand="Asus", model="Vivobook")
+        assert search.status().waiting == 0
     finally:
-        app.config["SEARCH_DRAIN_ON_COMMIT"] = True
-    assert titles(admin, "expertbook") == ["Asus ExpertBook"] and search.status().waiting == 0
+        app.config["SEARCH_DRAIN_ON_COMMIT"] = False
+    with search.open_index().searcher() as searcher:
+        assert [fields["title"] for fields in searcher.documents(kind="catalogue_offer")] == ["Asus Vivobook"]
+
+
+def test_without_drain_on_commit_the_command_applies_the_waiting_changes(app, admin):
+    CatalogueOfferFactory(brand="Asus", model="ExpertBook")
+    waiting = search.status().waiting
+    assert waiting >= 1  # the offer, and its supplier made by the factory
+    result = app.test_cli_runner().invoke(args=["search", "drain"])
+    assert result.exit_code == 0 and f"{waiting} change(s) applied" in result.output
+    assert search.status().waiting == 0 and titles(admin, "expertbook") == ["Asus ExpertBook"]
+
+
+def test_a_search_applies_the_waiting_changes_before_reading(admin):
+    CatalogueOfferFactory(brand="Asus", model="ZenBook")
+    assert search.status().waiting >= 1
+    assert titles(admin, "zenbook") == ["Asus ZenBook"] and search.status().waiting == 0
 
 
 def test_reindex_rebuilds_the_index_from_the_database(app, admin):
@@ -319,7 +329,11 @@ def test_a_damaged_index_is_reported_and_the_database_keeps_working(app, admin):
     condition, _used_index = search.text_condition(admin, "catalogue_offer", "dell optiplex")
     assert [str(o) for o in db.session.scalars(select(CatalogueOffer).where(condition))] == ["Dell OptiPlex"]
     assert [str(hit.obj) for hit in search.fallback(admin, "dell optiplex")] == ["Dell OptiPlex"]
-    CatalogueOfferFactory(brand="Dell", model="Precision")  # the commit stands; the change waits
+    app.config["SEARCH_DRAIN_ON_COMMIT"] = True
+    try:
+        CatalogueOfferFactory(brand="Dell", model="Precision")  # the commit stands; the change waits
+    finally:
+        app.config["SEARCH_DRAIN_ON_COMMIT"] = False
     state = search.status()
     assert state.available is False and "damaged" in state.reason and state.waiting >= 1
     status_output = app.test_cli_runner().invoke(args=["search", "status"]).output

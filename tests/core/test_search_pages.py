@@ -295,6 +295,7 @@ def test_the_directory_filter_answers_from_the_index_then_from_sql(app, client, 
 def test_the_admin_page_reports_the_index_and_a_rebuild_repairs_it(app, client, admin):
     CatalogueOfferFactory(brand="Dell", model="OptiPlex")
     clause("ENV-ADM")
+    search.drain()  # the tests leave the drain to the next search (conftest); the page shows the index as is
     log_in(client, admin)
     page = page_of(client, "/admin/search")
     assert "The search index is available." in page
@@ -319,13 +320,8 @@ def test_the_admin_page_reports_the_index_and_a_rebuild_repairs_it(app, client, 
 
 def test_applying_waiting_changes_empties_the_queue(app, client, admin):
     log_in(client, admin)
-    app.config["SEARCH_DRAIN_ON_COMMIT"] = False
-    try:
-        CatalogueOfferFactory(brand="Asus", model="ExpertBook")
-    finally:
-        app.config["SEARCH_DRAIN_ON_COMMIT"] = True
+    CatalogueOfferFactory(brand="Asus", model="ExpertBook")  # drain on commit is off in the tests
     assert search.status().waiting > 0
-    assert hit_titles(page_of(client, "/search", q="expertbook")) == []
     client.post("/admin/search/drain")
     assert "waiting changes are applied to the search index" in page_of(client, "/admin/search")
     assert search.status().waiting == 0
