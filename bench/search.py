@@ -123,12 +123,12 @@ def main() -> None:
         f"{indexed:,} documents indexed (generated in {generated:.0f} s, rebuilt in {reindexed:.0f} s); "
         f"{arguments.queries} queries drawn from {len(QUERIES)}.",
         "",
-        "| | p50 (ms) | p95 (ms) | p95 ratio to raw |",
-        "|---|---|---|---|",
-        f"| Raw Whoosh query, top 20 keys | {raw_p50 * 1000:.1f} | {raw_p95 * 1000:.1f} | 1.00 |",
+        "| | p50 (ms) | p95 (ms) | mean (ms) | p95 ratio to raw |",
+        "|---|---|---|---|---|",
+        f"| Raw Whoosh query, top 20 keys | {raw_p50 * 1000:.1f} | {raw_p95 * 1000:.1f} "
+        f"| {statistics.mean(timings['raw']) * 1000:.1f} | 1.00 |",
         f"| `search.search` (permissions, facets, highlights, suggestion, database check) | {full_p50 * 1000:.1f} "
-        f"| {full_p95 * 1000:.1f} | {full_p95 / raw_p95:.2f} |",
-        f"| mean of all queries | {statistics.mean(timings['raw']) * 1000:.1f} | {statistics.mean(timings['full']) * 1000:.1f} | |",
+        f"| {full_p95 * 1000:.1f} | {statistics.mean(timings['full']) * 1000:.1f} | {full_p95 / raw_p95:.2f} |",
         "",
     ]
     report = "\n".join(lines)

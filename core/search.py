@@ -648,6 +648,13 @@ def fallback(user: User, text: str, kinds: Iterable[str] | None = None, per_kind
 
 # --- What core indexes: suppliers and beneficiaries ------------------------------------------------
 
+def supplier_types(organisation) -> list[str]:
+    """The values of the supplier-type facet of an organisation (and of its catalogue offers)."""
+    flags = {"sme": organisation.is_sme, "ess": organisation.is_ess, "ea_esat": organisation.is_ea_esat,
+             "siae": organisation.is_siae}
+    return [name for name, present in flags.items() if present]
+
+
 def _register_organisations() -> None:
     from flask import url_for
     from flask_babel import lazy_gettext as _l
@@ -660,8 +667,6 @@ def _register_organisations() -> None:
         if organisation.kind not in permissions.PUBLICLY_LISTED_KINDS:
             return None
         commune = commune_for(organisation.postcode, organisation.city)
-        flags = {"sme": organisation.is_sme, "ess": organisation.is_ess, "ea_esat": organisation.is_ea_esat,
-                 "siae": organisation.is_siae}
         # Labels are not written into the text: it must not depend on the language of whoever drained it.
         return Document(
             title=organisation.name,
@@ -669,7 +674,7 @@ def _register_organisations() -> None:
             readers=[EVERYONE if organisation.is_validated else organisation_token(organisation.id)],
             owner_id=organisation.id, commune=commune.name if commune else organisation.city,
             status=organisation.kind.value,
-            supplier_types=[name for name, present in flags.items() if present],
+            supplier_types=supplier_types(organisation),
         )
 
     register(Kind(
@@ -680,9 +685,9 @@ def _register_organisations() -> None:
                                    Organisation.description.icontains(text, autoescape=True)),
         status_label=enum_label(OrganisationKind),
     ))
-    supplier_types = {"sme": _l("SME"), "ess": _l("Social and solidarity economy (ESS)"),
-                      "ea_esat": _l("Entreprise adaptée or ESAT"), "siae": _l("Work-integration structure (SIAE)")}
-    facet_labels("supplier_type", lambda value: str(supplier_types[value]) if value in supplier_types else None)
+    labels = {"sme": _l("SME"), "ess": _l("Social and solidarity economy (ESS)"),
+              "ea_esat": _l("Entreprise adaptée or ESAT"), "siae": _l("Work-integration structure (SIAE)")}
+    facet_labels("supplier_type", lambda value: str(labels[value]) if value in labels else None)
 
 
 _register_organisations()

@@ -21,15 +21,13 @@ def document(offer: CatalogueOffer) -> search.Document:
     commune = commune_for(offer.reconditioning_postcode, offer.reconditioning_city)
     body = "\n".join(part for part in (offer.specifications, offer.cpu, supplier.name, offer.reconditioning_city,
                                        " ".join(Label(label).label for label in offer.labels or ())) if part)
-    flags = {"sme": supplier.is_sme, "ess": supplier.is_ess, "ea_esat": supplier.is_ea_esat,
-             "siae": supplier.is_siae}
     return search.Document(
         title=str(offer), body=body,
         readers=[search.EVERYONE if shown else search.organisation_token(supplier.id)],
         owner_id=supplier.id, category=offer.category.value, grade=offer.grade.value if offer.grade else "",
         commune=commune.name if commune else offer.reconditioning_city,
         status=IN_STOCK if shown else HIDDEN,
-        supplier_types=[name for name, present in flags.items() if present],
+        supplier_types=search.supplier_types(supplier),
     )
 
 
