@@ -144,7 +144,7 @@ class CatalogueFilterForm(FlaskForm):
         csrf = False
 
     q = SearchField(_l("Search"), validators=[Optional(), Length(max=100)],
-                    render_kw={"placeholder": _l("Brand, model")})
+                    render_kw={"placeholder": _l("Brand, model, features, supplier")})
     category = SelectField(_l("Category"), choices=options([("", _l("All categories"))] + _category_choices()),
                            validators=[Optional()])
     grade = SelectField(_l("Cosmetic grade"), choices=options([("", _l("All grades"))] + _grade_choices()),

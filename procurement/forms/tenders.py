@@ -172,7 +172,7 @@ class TenderFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = SearchField(_l("Title or reference"), validators=[Optional(), Length(max=100)])
+    q = SearchField(_l("Words in the tender"), validators=[Optional(), Length(max=100)])
     cpv = SelectField(_l("CPV code"), choices=options([("", _l("Any"))] + _cpv_choices()), validators=[Optional()])
     city = SelectField(_l("Buyer's commune"), validators=[Optional()])
     reserved = SelectField(_l("Reserved contract"), choices=options(RESERVED_CHOICES), validators=[Optional()])
