@@ -237,6 +237,19 @@ def test_the_archive_page_links_the_report_to_its_organisation(client, territory
     assert f'<a href="/organisations/{vitry.organisation_id}">Ville de Vitry-sur-Seine</a>' in html
 
 
+def test_the_organisation_page_lists_its_reports_to_those_who_may_read_them(client, territory):
+    vitry = territory["vitry"]
+    log_in(client, vitry)
+    client.get(report_url(buyer=str(vitry.organisation.id)))
+    [document] = documents()
+    page = f"/organisations/{vitry.organisation_id}"
+
+    assert document.number in client.get(page).get_data(as_text=True)
+    log_in(client, territory["orly"])
+    html = client.get(page).get_data(as_text=True)
+    assert client.get(page).status_code == 200 and document.number not in html
+
+
 # --- who may issue it again, and every role against the route ---------------------------------------
 
 def issued_without_rendering(app, subject, year: int, buyer: str, actor) -> IssuedDocument:
