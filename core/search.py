@@ -392,8 +392,6 @@ def _changed_targets(session: Session) -> set[tuple[str, int]]:
             targets.add((KIND_OF_MODEL[model], obj.id))
         elif model in FOLLOWED:
             targets.update(pair for pair in FOLLOWED[model](obj) if pair[1] is not None)
-        if model.__name__ == "Organisation" and obj.id is not None:
-            targets.add(("organisation", obj.id))
     return targets
 
 
@@ -664,14 +662,17 @@ def _register_organisations() -> None:
     from core.territory import commune_for
 
     def document(organisation: Organisation) -> Document | None:
-        if organisation.kind not in permissions.PUBLICLY_LISTED_KINDS:
+        # The directory's entries: public bodies, always listed, and suppliers and beneficiaries, listed
+        # once validated (organisation.view).
+        public_body = organisation.kind.is_public_buyer
+        if not public_body and organisation.kind not in permissions.PUBLICLY_LISTED_KINDS:
             return None
         commune = commune_for(organisation.postcode, organisation.city)
         # Labels are not written into the text: it must not depend on the language of whoever drained it.
         return Document(
             title=organisation.name,
             body="\n".join(part for part in (organisation.description, organisation.city) if part),
-            readers=[EVERYONE if organisation.is_validated else organisation_token(organisation.id)],
+            readers=[EVERYONE if public_body or organisation.is_validated else organisation_token(organisation.id)],
             owner_id=organisation.id, commune=commune.name if commune else organisation.city,
             status=organisation.kind.value,
             supplier_types=supplier_types(organisation),

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 
 from core import permissions, search, services
 from core.errors import RuleViolation
@@ -45,9 +45,6 @@ def organisations():
     text_from_index = True
     if text:
         matching, text_from_index = search.text_condition(current_user, "organisation", text)
-        if text_from_index:
-            # The index holds suppliers and beneficiaries only: public bodies are matched in SQL.
-            matching = or_(matching, and_(public_bodies, search.KINDS["organisation"].sql_match(text)))
         query = query.where(matching)
     page = db.paginate(query, per_page=PAGE_SIZE, error_out=False)
     return render_template("core/organisations.html", page=page, kind=kind, text=text,
