@@ -39,11 +39,11 @@ from sqlalchemy import and_, delete, event, func, insert, select, true
 from sqlalchemy.orm import Session
 from whoosh import WhooshError
 from whoosh import index as whoosh_index
-from whoosh import sorting
 from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
 from whoosh.fields import DATETIME, ID, KEYWORD, TEXT, Schema
 from whoosh.highlight import ContextFragmenter, HtmlFormatter, WholeFragmenter
 from whoosh.qparser import MultifieldParser, WildcardPlugin
+from whoosh.idsets import BitSet
 from whoosh.query import And, DateRange, Every, NullQuery, Or, Query, Term  # noqa: F401 (re-exported to domains)
 from whoosh.support.charset import accent_map
 from whoosh.util.filelock import FcntlLock
@@ -430,7 +430,9 @@ def reader_filter(user: User, now: datetime | None = None) -> Query | None:
     None for admins, who may open everything."""
     if user.role is Role.ADMIN:
         return None
-    now = now or utcnow()
+    # To the minute, so the filter stays the same for a minute and its document set is reused
+    # (`_allowed`): an offer reaches the next stage of the cascade up to a minute late.
+    now = (now or utcnow()).replace(second=0, microsecond=0)
     reach: list[Query] = [Term("readers", EVERYONE), Term("readers", organisation_token(user.organisation_id))]
     for kind in KINDS.values():
         extra = kind.audience(user, now)
@@ -452,7 +454,8 @@ def _parse(text: str) -> Query:
     return parser.parse(text)
 
 
-def _combined(user: User, kinds: Iterable[str] | None, selected: dict[str, str]) -> Query | None:
+def _restriction(user: User, kinds: Iterable[str] | None, selected: dict[str, str]) -> Query | None:
+    """What `user` may read, of the kinds and facet values chosen (None: everything)."""
     parts: list[Query] = []
     readers = reader_filter(user)
     if readers is not None:
@@ -463,6 +466,49 @@ def _combined(user: User, kinds: Iterable[str] | None, selected: dict[str, str])
         if value:
             parts.append(Term(name, value))
     return And(parts) if parts else None
+
+
+# Document sets that change only when the index does: each restriction's documents (a Whoosh BitSet,
+# the form its filters take) and each facet value's (an int used as a bitmap, so counting the matches
+# of a value is one `&` and `bit_count` in C). They are kept per process for one version of the index
+# (its generation directory and table of contents) and rebuilt after any change, which bounds them.
+_CACHED: dict = {"version": None, "sets": {}}
+_CACHED_SETS = 256
+
+
+def _cached(searcher, key, build):
+    reader = searcher.reader()
+    version = (os.path.realpath(searcher._ix.storage.folder), reader.generation(), reader.doc_count_all())
+    if _CACHED["version"] != version:
+        _CACHED.update(version=version, sets={})
+    sets = _CACHED["sets"]
+    if key not in sets:
+        if len(sets) >= _CACHED_SETS:
+            sets.clear()
+        sets[key] = build()
+    return sets[key]
+
+
+def _top(searcher, query: Query, allowed: BitSet | None, limit: int, **options):
+    """Whoosh's best `limit` hits among the `allowed` documents. Whoosh takes an empty filter for no
+    filter at all, so an empty one must find nothing here."""
+    if allowed is not None and not allowed:
+        return []
+    return searcher.search(query, filter=allowed, limit=limit, **options)
+
+
+def _bitmap(docnums: Iterable[int], size: int) -> int:
+    bits = bytearray((size >> 3) + 1)
+    for docnum in docnums:
+        bits[docnum >> 3] |= 1 << (docnum & 7)
+    return int.from_bytes(bits, "little")
+
+
+def _allowed(searcher, restriction: Query | None) -> BitSet | None:
+    if restriction is None:
+        return None
+    return _cached(searcher, ("allowed", repr(restriction)),
+                   lambda: BitSet(restriction.docs(searcher), size=searcher.doc_count_all()))
 
 
 def _index_for_reading():
@@ -480,7 +526,8 @@ def matching_ids(user: User, kind_name: str, text: str, limit: int = 10_000) -> 
     query = _parse(text)
     try:
         with ix.searcher() as searcher:
-            results = searcher.search(query, filter=_combined(user, [kind_name], {}), limit=limit)
+            allowed = _allowed(searcher, _restriction(user, [kind_name], {}))
+            results = _top(searcher, query, allowed, limit)
             return [int(hit["key"].partition(":")[2]) for hit in results]
     except DAMAGE as error:
         raise SearchUnavailable(f"damaged: {error}") from error
@@ -545,12 +592,19 @@ def facet_label(name: str, value: str) -> str:
     return value
 
 
-def _facets(results, selected: dict[str, str]) -> dict[str, list[FacetValue]]:
+def _facets(searcher, matched: int, selected: dict[str, str]) -> dict[str, list[FacetValue]]:
+    """Counts of each facet value among the matched documents (`matched`, a bitmap)."""
+    reader = searcher.reader()
+    size = searcher.doc_count_all()
     facets = {}
     for name in FACETS:
-        counts = {value: len(docs) for value, docs in results.groups(name).items() if value}
-        values = [FacetValue(value, facet_label(name, value), count, selected.get(name) == value)
-                  for value, count in counts.items()]
+        values = []
+        for value in reader.field_terms(name):
+            documents = _cached(searcher, ("facet", name, value),
+                                lambda: _bitmap(reader.postings(name, value).all_ids(), size))
+            count = (matched & documents).bit_count()
+            if value and count:
+                values.append(FacetValue(value, facet_label(name, value), count, selected.get(name) == value))
         if values:
             facets[name] = sorted(values, key=lambda item: (-item.count, item.label.lower()))
     return facets
@@ -574,7 +628,7 @@ def _words_suggestion(searcher, user: User, text: str, kinds, selected) -> str |
     if not changed:
         return None
     suggestion = " ".join(words)
-    found = searcher.search(_parse(suggestion), filter=_combined(user, kinds, selected), limit=1)
+    found = _top(searcher, _parse(suggestion), _allowed(searcher, _restriction(user, kinds, selected)), 1)
     return suggestion if len(found) else None
 
 
@@ -584,7 +638,8 @@ def _excerpt(hit, fieldname: str, fallback: str, whole: bool) -> Markup:
     # Whoosh escapes the text around the marks it adds.
     highlighted = hit.highlights(fieldname, top=2)
     if highlighted:
-        return Markup(highlighted)
+        # Whoosh's HtmlFormatter escapes the text around its marks (tests/core/test_security.py probes it).
+        return Markup(highlighted)  # nosec B704
     return escape(fallback if whole else fallback[:240])
 
 
@@ -596,20 +651,27 @@ def search(user: User, text: str, *, kinds: Iterable[str] | None = None, selecte
     query = _parse(text) if text.strip() else Every()
     if query is NullQuery:  # only stop words
         query = Every()
-    grouped = sorting.Facets()
-    for name in FACETS:
-        grouped.add_facet(name, sorting.FieldFacet(name, allow_overlap=(name == "supplier_type")))
+    restriction = _restriction(user, kinds, selected)
     try:
         with ix.searcher() as searcher:
-            results_page = searcher.search_page(query, max(page, 1), pagelen=per_page,
-                                                filter=_combined(user, kinds, selected), groupedby=grouped,
-                                                terms=True)
+            allowed = _allowed(searcher, restriction)
+            # Every match counts (total, facets) but is not scored: only the page's are, by Whoosh's
+            # top-N search, which skips blocks that cannot reach the page.
+            matched_docnums = query.docs(searcher)
+            if allowed is not None:
+                matched_docnums = (docnum for docnum in matched_docnums if docnum in allowed)
+            matched = _bitmap(matched_docnums, searcher.doc_count_all())
+            total = matched.bit_count()
+            pages = max(1, -(-total // per_page))
+            page = min(max(page, 1), pages)
+            top = _top(searcher, query, allowed, page * per_page, terms=True)
             found = [(hit.fields(), _excerpt(hit, "title", hit["title"], whole=True),
                       _excerpt(hit, "body", hit.fields().get("body", ""), whole=False))
-                     for hit in results_page]
-            facets = _facets(results_page.results, selected)
-            suggestion = _words_suggestion(searcher, user, text, kinds, selected) if text.strip() else None
-            total, page, pages = results_page.total, results_page.pagenum, results_page.pagecount
+                     for hit in top[(page - 1) * per_page:page * per_page]]
+            facets = _facets(searcher, matched, selected)
+            # A suggestion is for a search that found nothing: with every word required, one unknown
+            # word empties the results, and a search that found something needs no respelling.
+            suggestion = _words_suggestion(searcher, user, text, kinds, selected) if text.strip() and not total else None
     except DAMAGE as error:
         raise SearchUnavailable(f"damaged: {error}") from error
     hits, hidden = [], 0

@@ -112,6 +112,25 @@ def test_a_suggestion_never_comes_from_a_document_the_user_cannot_open():
     assert search.search(officer, "zygomatiqe").suggestion == "zygomatiques"
 
 
+def test_a_user_who_may_read_none_of_a_kind_finds_none_of_it_in_a_list_filter():
+    officer = user_for_role(Role.PROCUREMENT_OFFICER)
+    draft_tender(officer, title="Photocopieurs zygomatiques")
+    supplier = user_for_role(Role.SUPPLIER)  # reads no tender at all: an empty filter, not no filter
+    assert search.matching_ids(supplier, "tender", "photocopieurs") == []
+    assert search.matching_ids(officer, "tender", "photocopieurs") != []
+    assert search.search(supplier, "photocopieurs").total == 0
+
+
+def test_facet_counts_follow_the_index_as_it_changes(admin):
+    CatalogueOfferFactory(brand="Dell", model="Latitude", grade=Grade.A)
+    counts = {value.value: value.count for value in search.search(admin, "dell").facets["grade"]}
+    assert counts == {"A": 1}
+    CatalogueOfferFactory(brand="Dell", model="Precision", grade=Grade.B)
+    CatalogueOfferFactory(brand="Dell", model="OptiPlex", grade=Grade.B)
+    counts = {value.value: value.count for value in search.search(admin, "dell").facets["grade"]}
+    assert counts == {"A": 1, "B": 2}
+
+
 def test_a_text_of_stop_words_filters_nothing(admin):
     CatalogueOfferFactory(brand="Dell", model="Latitude")
     condition, used_index = search.text_condition(admin, "catalogue_offer", "le des")
