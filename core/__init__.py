@@ -54,6 +54,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     from core import audit  # noqa: F401  (registers the audit listeners)
+    from core import throttle
     import marketplace.models  # noqa: F401  (every domain's tables are known to the metadata and migrations)
     import procurement.models  # noqa: F401
     import reuse.models  # noqa: F401
@@ -71,6 +72,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "core.login"
     login_manager.login_message_category = "info"
+    throttle.init_app(app)
 
     from flask_babel import lazy_gettext
 

@@ -1,18 +1,22 @@
-"""Command-line tools: `flask --app wsgi demo-data`, `users create`, `users token`, `search ...`."""
+"""Command-line tools: `flask --app wsgi demo-data`, `users create`, `users token`, `search ...`,
+`backup ...`."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import or_, select
 
-from core import demo, search, services
+from core import backup, demo, search, services
 from core.errors import RuleViolation
 from core.extensions import db
 from core.models import Organisation, Role, User
 
 users = AppGroup("users", help="Create accounts and API tokens.")
 search_commands = AppGroup("search", help="Keep the full-text search index in step with the database.")
+backup_commands = AppGroup("backup", help="Back up and restore the database and the instance files.")
 
 
 def _organisation(reference: str) -> Organisation:
@@ -105,8 +109,45 @@ def search_status() -> None:
                    "Run `flask --app wsgi search reindex`.")
 
 
+@backup_commands.command("create")
+@click.option("--output", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the archive (default: instance/backups).")
+def backup_create(output: Path | None) -> None:
+    """Back up the database and the instance files into one tar.gz (safe while the app runs)."""
+    try:
+        path = backup.create(output or Path(current_app.instance_path) / "backups")
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Backup written: {path}")
+
+
+@backup_commands.command("restore")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--database", "database_url", help="Restore into this database instead of DATABASE_URL.")
+@click.option("--yes", is_flag=True, help="Replace without asking.")
+def backup_restore(archive: Path, database_url: str | None, yes: bool) -> None:
+    """Replace the database and the instance files with those of a backup."""
+    try:
+        manifest = backup.read_manifest(archive)
+        older = backup.check(manifest, database_url)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Backup of {manifest['created_at']}: {manifest['database']} database at revision "
+               f"{manifest['alembic_revision']}, code {manifest['app_version']}.")
+    if not yes:
+        click.confirm(f"Replace everything in {backup.describe(database_url)} with this backup?", abort=True)
+    try:
+        backup.restore(archive, database_url)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo("Restored." + (" Its revision is older than this code's: run `flask --app wsgi db upgrade`."
+                              if older else "")
+               + " Then rebuild the search index: `flask --app wsgi search reindex`.")
+
+
 def register_commands(app: Flask) -> None:
     app.cli.add_command(users)
+    app.cli.add_command(backup_commands)
     app.cli.add_command(search_commands)
     app.cli.add_command(demo_data)
     from marketplace import cli as marketplace_cli

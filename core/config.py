@@ -7,7 +7,7 @@ from pathlib import Path
 from dotenv import load_dotenv
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SECRET_KEY = "dev-secret-key-change-me"
+DEFAULT_SECRET_KEY = "dev-secret-key-change-me"  # nosec B105 # development only: check() refuses it in production
 
 
 def _bool(name: str, default: bool = False) -> bool:
@@ -56,6 +56,12 @@ def from_environment() -> dict:
         "LOGIN_WINDOW_SECONDS": int(os.environ.get("LOGIN_WINDOW_SECONDS", 900)),
         "LOGIN_MAX_FAILURES_PER_ACCOUNT": int(os.environ.get("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)),
         "LOGIN_MAX_FAILURES_PER_ADDRESS": int(os.environ.get("LOGIN_MAX_FAILURES_PER_ADDRESS", 20)),
+        # Where failures are counted (core.throttle): the database, or Redis when this URL is set; the
+        # prefix keeps apart several platforms sharing one Redis.
+        "THROTTLE_REDIS_URL": os.environ.get("THROTTLE_REDIS_URL", ""),
+        "THROTTLE_REDIS_PREFIX": os.environ.get("THROTTLE_REDIS_PREFIX", "circuit:"),
+        # Trusted reverse proxies in front of the app (nginx: 1), whose X-Forwarded-For and -Proto count.
+        "PROXY_FIX_X_FOR": int(os.environ.get("PROXY_FIX_X_FOR", 0)),
         # Reuse: the cascade's stages (days), the donation cap and depreciation (CGPPP L.3212-2),
         # the default time to collect approved devices, the largest photo.
         "REUSE_COMMUNE_DAYS": int(os.environ.get("REUSE_COMMUNE_DAYS", 7)),
