@@ -59,15 +59,20 @@ def app(tmp_path_factory):
         db.engine.dispose()
 
 
+def wipe_database() -> None:
+    """Every row of every table, and the search index (inside an app context)."""
+    db.session.remove()
+    with db.engine.begin() as connection:
+        for table in reversed(db.metadata.sorted_tables):
+            connection.execute(table.delete())
+    search.clear()
+
+
 @pytest.fixture(autouse=True)
 def _clean_database(app):
     with app.app_context():
         yield
-        db.session.remove()
-        with db.engine.begin() as connection:
-            for table in reversed(db.metadata.sorted_tables):
-                connection.execute(table.delete())
-        search.clear()
+        wipe_database()
 
 
 @pytest.fixture
