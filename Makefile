@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test install install-test translations translations-update clean
+.PHONY: run test audit install install-test install-audit translations translations-update clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -14,13 +14,21 @@ $(VENV)/.installed: requirements.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
-$(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed
+# The browser tests also need axe-core (tests/e2e/package-lock.json pins it; used by the tests only).
+$(VENV)/.installed-test: requirements-test.txt tests/e2e/package-lock.json $(VENV)/.installed
 	$(BIN)/pip install --quiet -r requirements-test.txt
+	npm ci --prefix tests/e2e --no-audit --no-fund
 	touch $@
 
 install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
+
+$(VENV)/.installed-audit: requirements-audit.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-audit.txt
+	touch $@
+
+install-audit: $(VENV)/.installed-audit
 
 # Compiled catalogues are build output (not in git): rebuilt whenever a .po changes.
 translations: install
@@ -34,6 +42,13 @@ run: translations
 
 test: install-test translations
 	$(BIN)/python -m pytest
+
+# Static analysis of the code (settings in .bandit), and the known vulnerabilities of every pinned
+# dependency: pip-audit, completed from PyPI's project pages where its own sources cannot be reached
+# (tools/audit_dependencies.py says which pins it could not audit).
+audit: install install-audit
+	$(BIN)/bandit --ini .bandit --quiet
+	$(BIN)/python tools/audit_dependencies.py requirements.txt requirements-test.txt requirements-audit.txt
 
 # Extract the strings of the code and templates and merge them into both catalogues.
 translations-update: install

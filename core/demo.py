@@ -13,7 +13,7 @@ from core.extensions import db
 from core.models import BeneficiaryCategory, Organisation, OrganisationKind, Role, User, ValidationStatus
 from core.territory import COMMUNES, EPT_SIREN, commune_siren
 
-DEMO_PASSWORD = "circuit-demo-2026"
+DEMO_PASSWORD = "circuit-demo-2026"  # nosec B105 # the documented password of the demo accounts
 
 
 def siret(siren: str, establishment: str = "0001") -> str:

@@ -1,7 +1,8 @@
 """The exception services raise when a business rule refuses, and the HTTP error pages."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
+from flask_babel import format_decimal
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -31,6 +32,10 @@ def register_error_pages(app: Flask) -> None:
         if wants_json():
             code = (error.name or "error").lower().replace(" ", "_")
             return api_error(error.code or 500, code, error.description or error.name)
+        if error.code == 413:
+            # MAX_CONTENT_LENGTH (MAX_UPLOAD_BYTES): Werkzeug refuses the body before any view reads it.
+            limit_mb = format_decimal(current_app.config["MAX_CONTENT_LENGTH"] / (1024 * 1024), "#,##0.#")
+            return render_template("errors/413.html", limit_mb=limit_mb, back=request.referrer), 413
         template = error.code if error.code in (403, 404, 500) else "generic"
         return render_template(f"errors/{template}.html", error=error), error.code
 

@@ -25,6 +25,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from core.csv_cells import safe_cell
 from core.extensions import db
 from core.i18n import local_to_utc
 from core.models import Organisation, OrganisationKind, utcnow
@@ -367,5 +368,5 @@ def agec(year: int) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=AGEC_FIELDS, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(agec_rows(year))
+    writer.writerows({key: safe_cell(value) for key, value in row.items()} for row in agec_rows(year))
     return out.getvalue()

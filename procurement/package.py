@@ -16,6 +16,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from core import cpv as cpv_codes
+from core.csv_cells import safe_cell
 from core.i18n import to_local
 from core.pdf import render_pdf
 from procurement.models import (ENV_CLAUSE, ENV_CRITERION, NO_ENV, NO_SOCIAL, RESERVED, SOCIAL_CLAUSE,
@@ -223,9 +224,10 @@ def clauses_csv(tender: Tender) -> bytes:
     writer.writerow(["code", "version", "mechanism", "binding", "theme", "decp_consideration", "ocds_goal",
                      "ocds_strategy", "title", "text", "evidence", "source"])
     for v in _versions(tender):
-        writer.writerow([v.clause.code, v.number, v.mechanism.value, "yes" if v.mechanism.binding else "no",
-                         v.theme.value, v.decp_consideration, v.ocds_goal, v.mechanism.ocds_strategy,
-                         v.title(locale), v.text(locale), v.evidence(locale), v.source])
+        writer.writerow([safe_cell(cell) for cell in (
+            v.clause.code, v.number, v.mechanism.value, "yes" if v.mechanism.binding else "no", v.theme.value,
+            v.decp_consideration, v.ocds_goal, v.mechanism.ocds_strategy, v.title(locale), v.text(locale),
+            v.evidence(locale), v.source)])
     return out.getvalue().encode("utf-8-sig")
 
 

@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from core import archive, permissions
+from core.csv_cells import safe_cell
 from core.extensions import db
 from core.models import Organisation
 from core.pdf import render_pdf
@@ -226,7 +227,7 @@ def indicators_csv():
     output = io.StringIO()
     writer = csv.writer(output, delimiter=";", lineterminator="\r\n")
     for row in _table(year, buyer):
-        writer.writerow([_french_cell(value) for value in row])
+        writer.writerow([safe_cell(_french_cell(value)) for value in row])
     # The BOM makes Excel read UTF-8.
     return Response("\ufeff" + output.getvalue(), content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{_filename(year, buyer, "csv")}"'})

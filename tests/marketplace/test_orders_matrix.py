@@ -102,6 +102,11 @@ WEB_CASES = register([
     # Without a site, the first site of the user's organisation receives.
     Case("marketplace.add_to_basket", "POST", lambda w, u: f"/marketplace/catalogue/{w.offer.id}/basket",
          BUYERS_ACT, data=lambda w: {"quantity": "2"}),
+    # Another supplier's offer out of stock is not in the catalogue: it cannot be put in a basket.
+    Case("marketplace.add_to_basket", "POST",
+         lambda w, u: f"/marketplace/catalogue/{CatalogueOfferFactory(stock=0).id}/basket",
+         {**BUYERS, Role.PROCUREMENT_OFFICER: 404, Role.IT_MANAGER: 404, Role.BENEFICIARY: 404},
+         data=lambda w: {"quantity": "2"}),
     # Another organisation's basket line does not exist for buyer staff of other bodies.
     Case("marketplace.update_basket_item", "POST", lambda w, u: f"/marketplace/basket/{w.basket_item.id}",
          by_role(admin=403, procurement_officer=302, it_manager=404, supplier=403, beneficiary=404, observer=403),
@@ -146,6 +151,9 @@ PUBLIC_BODIES = by_role(admin=200, procurement_officer=200, it_manager=200, supp
 API_CASES = register([
     Case("api.catalogue", "GET", lambda w, u: f"{API}/catalogue", everyone(200), anonymous=401),
     Case("api.catalogue_offer", "GET", lambda w, u: f"{API}/catalogue/{w.offer.id}", everyone(200), anonymous=401),
+    # Another supplier's offer out of stock is not in the catalogue: it does not exist but for admins.
+    Case("api.catalogue_offer", "GET", lambda w, u: f"{API}/catalogue/{CatalogueOfferFactory(stock=0).id}",
+         everyone(404, admin=200), anonymous=401),
     Case("api.campaigns", "GET", lambda w, u: f"{API}/campaigns", PUBLIC_BODIES, anonymous=401),
     # campaign.view is an object rule: a campaign does not exist for suppliers and beneficiaries.
     Case("api.campaign", "GET", lambda w, u: f"{API}/campaigns/{w.open_campaign.id}",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -354,6 +355,17 @@ def test_a_badly_signed_event_is_refused_and_changes_nothing(client, pending):
     assert post_event(client, completed(pending), secret="whsec_someone_else").status_code == 400
     assert client.post("/marketplace/stripe/webhook", data=completed(pending),
                        content_type="application/json").status_code == 400
+    assert refreshed(pending).payment_status is PaymentStatus.PENDING
+    assert db.session.scalar(select(func.count(StripeEvent.id))) == 0
+
+
+def test_a_stale_event_correctly_signed_is_refused_and_changes_nothing(client, pending):
+    # A captured delivery replayed later: its signature is right but older than Stripe's tolerance (5 min).
+    payload = completed(pending)
+    stale = int(time.time()) - 10 * 60
+    response = client.post("/marketplace/stripe/webhook", data=payload, content_type="application/json",
+                           headers={"Stripe-Signature": signature_header(payload, WEBHOOK_SECRET, timestamp=stale)})
+    assert response.status_code == 400
     assert refreshed(pending).payment_status is PaymentStatus.PENDING
     assert db.session.scalar(select(func.count(StripeEvent.id))) == 0
 

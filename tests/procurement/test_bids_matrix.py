@@ -45,6 +45,14 @@ class World:
         return tender, bid
 
     @cached_property
+    def foreign_closed(self):
+        """A tender of another buyer, past its deadline."""
+        tender = published_tender(user_for_role(Role.PROCUREMENT_OFFICER))
+        bid = submit_bid(self.bidder, tender.lots[0], "20000.00")
+        close(tender)
+        return tender, bid
+
+    @cached_property
     def opened(self):
         tender, bid = self.closed
         bid_service.open_bids(self.officer, tender)
@@ -120,6 +128,8 @@ CASES = register([
     Case("procurement.declare_lot_unsuccessful", "POST", lot_url("closed", "unsuccessful"), NOBODY),
     Case("procurement.analysis_report_pdf", "GET", tender_url("closed", "report.pdf"), NOBODY),
     Case("procurement.open_bids", "POST", tender_url("closed", "open"), MANAGERS),
+    # Another buyer's tender is public, so its opening is refused (403) rather than hidden.
+    Case("procurement.open_bids", "POST", tender_url("foreign_closed", "open"), everyone(403, admin=302)),
     # Opened: the buyer's staff read and evaluate; its officers and admins decide.
     Case("procurement.bid", "GET", bid_url("opened"), everyone(200, beneficiary=404)),
     Case("procurement.bid_memo", "GET", bid_url("opened", "/memo.pdf"), everyone(200, beneficiary=404)),

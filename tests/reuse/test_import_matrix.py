@@ -44,6 +44,12 @@ CASES = register([
     Case("reuse.confirm_import", "POST", lambda w, u: f"/reuse/devices/import/{stashed(w, u)}/confirm", IMPORTERS),
     Case("reuse.rejected_rows", "GET", lambda w, u: f"/reuse/devices/import/{stashed(w, u)}/rejected.csv",
          IMPORTERS),
+    # Another user's upload does not exist for anyone else, administrators included.
+    Case("reuse.confirm_import", "POST", lambda w, u: f"/reuse/devices/import/{stashed(w, w.stranger)}/confirm",
+         everyone(403, admin=404, it_manager=404)),
+    Case("reuse.rejected_rows", "GET",
+         lambda w, u: f"/reuse/devices/import/{stashed(w, w.stranger)}/rejected.csv",
+         everyone(403, admin=404, it_manager=404)),
     Case("reuse.import_template", "GET", lambda w, u: "/reuse/devices/import/template.csv", IMPORTERS),
 ])
 
