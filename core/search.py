@@ -21,8 +21,10 @@ the admin page says so.
 """
 from __future__ import annotations
 
+import functools
 import gc
 import logging
+import operator
 import os
 import shutil
 import struct
@@ -44,7 +46,7 @@ from whoosh.fields import DATETIME, ID, KEYWORD, TEXT, Schema
 from whoosh.highlight import ContextFragmenter, HtmlFormatter, WholeFragmenter
 from whoosh.qparser import MultifieldParser, WildcardPlugin
 from whoosh.idsets import BitSet
-from whoosh.query import And, DateRange, Every, NullQuery, Or, Query, Term  # noqa: F401 (re-exported to domains)
+from whoosh.query import And, DateRange, Every, Not, NullQuery, Or, Query, Term  # noqa: F401 (re-exported to domains)
 from whoosh.support.charset import accent_map
 from whoosh.util.filelock import FcntlLock
 
@@ -511,6 +513,24 @@ def _allowed(searcher, restriction: Query | None) -> BitSet | None:
                    lambda: BitSet(restriction.docs(searcher), size=searcher.doc_count_all()))
 
 
+def _matches(searcher, query: Query) -> int:
+    """The documents `query` matches, as a bitmap, unscored: each term's documents (kept per index
+    version) combined with & and |, rather than Whoosh's matchers walking the documents one by one."""
+    size = searcher.doc_count_all()
+    if type(query) is Term:
+        return _cached(searcher, ("term", query.fieldname, query.text),
+                       lambda: _bitmap(query.docs(searcher), size))
+    if type(query) is And:
+        return functools.reduce(operator.and_, (_matches(searcher, part) for part in query.subqueries))
+    if type(query) is Or and query.minmatch <= 1:
+        return functools.reduce(operator.or_, (_matches(searcher, part) for part in query.subqueries), 0)
+    if type(query) is Not:
+        return _matches(searcher, Every()) & ~_matches(searcher, query.query)
+    if type(query) is Every:
+        return _cached(searcher, ("every",), lambda: _bitmap(query.docs(searcher), size))
+    return _bitmap(query.docs(searcher), size)  # phrases and the rest: walked once
+
+
 def _index_for_reading():
     """The live index, once the changes waiting in the outbox are applied: a search never misses a
     committed change, even when commits leave the drain to a command (SEARCH_DRAIN_ON_COMMIT off)."""
@@ -657,10 +677,10 @@ def search(user: User, text: str, *, kinds: Iterable[str] | None = None, selecte
             allowed = _allowed(searcher, restriction)
             # Every match counts (total, facets) but is not scored: only the page's are, by Whoosh's
             # top-N search, which skips blocks that cannot reach the page.
-            matched_docnums = query.docs(searcher)
+            matched = _matches(searcher, query)
             if allowed is not None:
-                matched_docnums = (docnum for docnum in matched_docnums if docnum in allowed)
-            matched = _bitmap(matched_docnums, searcher.doc_count_all())
+                matched &= _cached(searcher, ("allowed bits", repr(restriction)),
+                                   lambda: int.from_bytes(allowed.bits.tobytes(), "little"))
             total = matched.bit_count()
             pages = max(1, -(-total // per_page))
             page = min(max(page, 1), pages)

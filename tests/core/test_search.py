@@ -131,6 +131,17 @@ def test_facet_counts_follow_the_index_as_it_changes(admin):
     assert counts == {"A": 1, "B": 2}
 
 
+def test_totals_and_facet_counts_agree_with_the_hits_whatever_the_query(admin):
+    CatalogueOfferFactory(brand="Dell", model="Latitude ordinateur portable", grade=Grade.A)
+    CatalogueOfferFactory(brand="Dell", model="OptiPlex ordinateur fixe", grade=Grade.B)
+    CatalogueOfferFactory(brand="HP", model="EliteBook ordinateur portable", grade=Grade.B)
+    expected = {"dell": 2, "dell OR hp": 3, "dell NOT portable": 1, '"ordinateur portable"': 2, "": 3}
+    for text, count in expected.items():
+        results = search.search(admin, text, kinds=["catalogue_offer"], per_page=100)
+        assert (results.total, len(results.hits)) == (count, count), text
+        assert sum(value.count for value in results.facets["grade"]) == count, text
+
+
 def test_a_text_of_stop_words_filters_nothing(admin):
     CatalogueOfferFactory(brand="Dell", model="Latitude")
     condition, used_index = search.text_condition(admin, "catalogue_offer", "le des")
