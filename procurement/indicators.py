@@ -1,7 +1,8 @@
 """The Activity 16 indicators, for a year and a buyer (one organisation) or the whole territory.
 
 Every figure comes from an SQL aggregate (`func.count/sum/avg(...).filter(...)`): one statement for the
-contracts, the reuse figures of reuse.gains, one statement for the reuse routes, one for the AGEC share.
+contracts, one for the devices (reuse.gains's figures, the décret 2023-266 rate, the reuse routes), one for
+the AGEC share.
 The number of statements does not grow with the number of rows.
 
 Values: counts are ints; amounts, kilograms and euros are Decimal; shares, rates and targets are Decimal
@@ -14,7 +15,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
 
 from core.extensions import db
@@ -24,7 +25,7 @@ from marketplace.models import Order, OrderLine, OrderStatus
 from marketplace.services.orders import AGEC_IT_CATEGORIES, year_bounds_utc, agec_share, agec_target
 from procurement.models import Contract
 from reuse import gains
-from reuse.models import REUSED_STATUSES, Device, DeviceStatus, ReuseRequest
+from reuse.models import REUSED_STATUSES, Device, DeviceCategory, DeviceStatus, ReuseRequest
 
 # The territory's own public buyers; external buyers (known only from DECP files) are not the territory.
 TERRITORY_BUYER_KINDS = (OrganisationKind.EPT, OrganisationKind.COMMUNE, OrganisationKind.SYNDICATE)
@@ -243,40 +244,45 @@ def _contract_figures(year: int, buyer: Organisation | None) -> dict:
     return figures
 
 
-def _device_routes(year: int, buyer: Organisation | None) -> dict:
-    """Reuse routes of décret 2023-266 (transfer to a public body, donation, sale), reconditioned and
-    recycled devices of the year: one statement."""
+def _device_figures(year: int, buyer: Organisation | None) -> dict:
+    """Reused devices and what they avoided (reuse.gains's definitions), the décret 2023-266 rate, the reuse
+    routes (transfer to a public body, donation, sale), reconditioned and recycled devices of the year: one
+    statement over the devices, one pair of columns per category for the factor table. For the territory,
+    every organisation's devices count: only public bodies hold an inventory."""
+    jan_1, dec_31 = date(year, 1, 1), date(year, 12, 31)
     recipient = aliased(Organisation)
-    left_in_year = Device.left_on.between(date(year, 1, 1), date(year, 12, 31))
-    handed_over = Device.status == DeviceStatus.HANDED_OVER
+    left_in_year = Device.left_on.between(jan_1, dec_31)
+    reused = and_(Device.status.in_(REUSED_STATUSES), left_in_year)
+    handed_over = and_(left_in_year, Device.status == DeviceStatus.HANDED_OVER)
     to_public_body = or_(recipient.kind.in_(TERRITORY_BUYER_KINDS),
                          recipient.beneficiary_category == BeneficiaryCategory.PUBLIC_BODY)
-    query = (select(func.count(Device.id).filter(left_in_year, handed_over, to_public_body),
-                    func.count(Device.id).filter(left_in_year, handed_over),
-                    func.count(Device.id).filter(left_in_year, Device.status == DeviceStatus.SOLD),
-                    func.count(Device.id).filter(left_in_year, Device.status.in_(REUSED_STATUSES),
-                                                 Device.refurbisher_id.is_not(None)),
-                    func.count(Device.id).filter(left_in_year, Device.status == DeviceStatus.RECYCLED))
-             .select_from(Device)
+    rate_categories = Device.category.in_([c for c in DeviceCategory
+                                           if c.factors.weee in gains.REUSE_RATE_WEEE_CATEGORIES])
+    # décret 2023-266 art. 1: reformed, still held on 1 January, and at most 10 years old then.
+    in_stock_on_jan_1 = and_(rate_categories, Device.reformed_on < jan_1,
+                             or_(Device.left_on.is_(None), Device.left_on >= jan_1),
+                             or_(Device.purchase_date.is_(None),
+                                 Device.purchase_date >= date(year - gains.MAX_AGE_YEARS, 1, 1)))
+    columns = {
+        "rate_sent": func.count(Device.id).filter(reused, rate_categories),
+        "rate_stock": func.count(Device.id).filter(in_stock_on_jan_1),
+        "public_body": func.count(Device.id).filter(handed_over, to_public_body),
+        "handed_over": func.count(Device.id).filter(handed_over),
+        "sold": func.count(Device.id).filter(left_in_year, Device.status == DeviceStatus.SOLD),
+        "reconditioned": func.count(Device.id).filter(reused, Device.refurbisher_id.is_not(None)),
+        "recycled": func.count(Device.id).filter(left_in_year, Device.status == DeviceStatus.RECYCLED),
+    }
+    for category in DeviceCategory:
+        columns[f"count_{category.value}"] = func.count(Device.id).filter(reused, Device.category == category)
+        columns[f"weight_{category.value}"] = func.sum(Device.weight_kg).filter(reused, Device.category == category)
+    query = (select(*(column.label(name) for name, column in columns.items())).select_from(Device)
              .outerjoin(ReuseRequest, Device.request_id == ReuseRequest.id)
              .outerjoin(recipient, ReuseRequest.organisation_id == recipient.id))
     if buyer is not None:
         query = query.where(Device.organisation_id == buyer.id)
-    public_body, all_handed_over, sold, reconditioned, recycled = db.session.execute(query).one()
-    return {"devices_reused_by_route": {"public_body": public_body, "donation": all_handed_over - public_body,
-                                        "sale": sold},
-            "devices_reconditioned": reconditioned, "devices_recycled": recycled}
-
-
-def _device_figures(year: int, buyer: Organisation | None) -> dict:
-    if buyer is None:
-        # reuse.gains counts every organisation's devices for the territory; only public bodies hold an
-        # inventory, so this is the territory's public buyers.
-        territory = gains.territory_gains(year)
-        given, rate = territory["given"], territory["reuse_rate"]
-    else:
-        given = gains.organisation_gains(buyer.id, year)["given"]
-        rate = gains.reuse_rate(buyer.id, year)
+    row = db.session.execute(query).one()._mapping
+    given = gains.valued_totals([(category, row[f"count_{category.value}"], row[f"weight_{category.value}"])
+                                 for category in DeviceCategory if row[f"count_{category.value}"]])
     by_category = given["by_category"]
     # kgCO2e (or euros) are unknown, not zero, when no reused category has a factor.
     no_co2 = bool(by_category) and len(given["without_co2_factor"]) == len(by_category)
@@ -287,11 +293,13 @@ def _device_figures(year: int, buyer: Organisation | None) -> dict:
         "co2e_kg_avoided": None if no_co2 else given["kgco2e"],
         "euros_avoided": None if no_price else _money(given["euros"]),
         # décret 2023-266 art. 1: A / B (the décret's × 100 gives the percentage).
-        "reuse_rate_2023_266": _fraction(rate["a"], rate["b"]),
-        "reuse_rate_2023_266_target": _percent_to_fraction(rate["target"]),
-        "reuse_rate_2023_266_sent": rate["a"],
-        "reuse_rate_2023_266_stock": rate["b"],
-        **_device_routes(year, buyer),
+        "reuse_rate_2023_266": _fraction(row["rate_sent"], row["rate_stock"]),
+        "reuse_rate_2023_266_target": _percent_to_fraction(gains.reuse_rate_target(year)),
+        "reuse_rate_2023_266_sent": row["rate_sent"],
+        "reuse_rate_2023_266_stock": row["rate_stock"],
+        "devices_reused_by_route": {"public_body": row["public_body"],
+                                    "donation": row["handed_over"] - row["public_body"], "sale": row["sold"]},
+        "devices_reconditioned": row["reconditioned"], "devices_recycled": row["recycled"],
     }
 
 

@@ -64,3 +64,28 @@ def sees(owner: Organisation, organisation: Organisation, published_at: datetime
     if owner.id == organisation.id:
         return True
     return first_stage_for(owner, organisation) <= stage_at(published_at, now)
+
+
+def seen_condition(organisation: Organisation, now: datetime):
+    """`sees` as an SQL condition on open offers, so a list is filtered, counted and paginated by the
+    database rather than row by row: the organisation's own offers, those of owners in its commune (every
+    stage), and the others once the stage of its kind has opened."""
+    from sqlalchemy import or_, select
+
+    from core.extensions import db
+    from reuse.models import Offer, OfferStatus
+
+    conditions = [Offer.organisation_id == organisation.id]
+    commune = commune_insee(organisation)
+    if commune is not None and organisation.kind is not OrganisationKind.SUPPLIER:
+        # The owners of open offers are a few dozen public bodies whatever the number of offers.
+        owners = db.session.scalars(select(Organisation).where(Organisation.id.in_(
+            select(Offer.organisation_id).where(Offer.status == OfferStatus.OPEN).distinct())))
+        neighbours = [owner.id for owner in owners if commune_insee(owner) == commune]
+        if neighbours:
+            conditions.append(Offer.organisation_id.in_(neighbours))
+    if organisation.kind.is_public_buyer:
+        conditions.append(Offer.published_at <= now - stage_offset(Stage.PUBLIC_BODIES))
+    elif organisation.kind is OrganisationKind.BENEFICIARY:
+        conditions.append(Offer.published_at <= now - stage_offset(Stage.BENEFICIARIES))
+    return or_(*conditions)

@@ -54,7 +54,7 @@ def _year_bounds(year: int) -> tuple[date, date]:
     return date(year, 1, 1), date(year, 12, 31)
 
 
-def _totals(rows) -> dict:
+def valued_totals(rows) -> dict:
     """Rows of (category, count, weight) → the totals, valued with the factor table."""
     totals = {"count": 0, "weee_kg": ZERO, "kgco2e": ZERO, "euros": ZERO,
               "without_co2_factor": [], "without_price": [], "by_category": {}}
@@ -85,7 +85,7 @@ def _given(year: int, organisation_id: int | None) -> dict:
              .group_by(Device.category).order_by(Device.category))
     if organisation_id is not None:
         query = query.where(Device.organisation_id == organisation_id)
-    return _totals(db.session.execute(query).all())
+    return valued_totals(db.session.execute(query).all())
 
 
 def _received(year: int, organisation_id: int | None) -> dict:
@@ -96,7 +96,7 @@ def _received(year: int, organisation_id: int | None) -> dict:
              .group_by(Device.category).order_by(Device.category))
     if organisation_id is not None:
         query = query.where(ReuseRequest.organisation_id == organisation_id)
-    return _totals(db.session.execute(query).all())
+    return valued_totals(db.session.execute(query).all())
 
 
 def organisation_gains(organisation_id: int, year: int) -> dict:

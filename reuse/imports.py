@@ -12,9 +12,10 @@ import codecs
 import csv
 import io
 import re
+import sqlite3
 import unicodedata
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -22,9 +23,10 @@ from pathlib import Path
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import or_, select
 
 from core import audit, permissions
+from core.csv_cells import safe_cell
 from core.errors import RuleViolation
 from core.extensions import db
 from core.models import Organisation, User
@@ -437,22 +439,26 @@ class ImportSummary:
 IDENTIFIERS = ("serial_number", "asset_number")
 
 
-# Built once: a large import runs it for every row.
-_SAME_DEVICE = select(Device.id, Device.serial_number).where(
-    Device.organisation_id == bindparam("organisation_id"),
-    or_(Device.serial_number == bindparam("serial_number"), Device.asset_number == bindparam("asset_number")))
+class _LinesByNumber:
+    """Which line of the file imported each serial and asset number, to refuse a later duplicate with the
+    line it repeats. Kept in a private temporary SQLite file (deleted when closed), not in a dict: a file
+    of a million rows then needs no more memory than one of a thousand."""
 
+    def __init__(self) -> None:
+        self._db = sqlite3.connect("")  # "": a temporary on-disk database
+        self._db.execute("CREATE TABLE lines (field TEXT, number TEXT, line INTEGER, PRIMARY KEY (field, number))"
+                         " WITHOUT ROWID")
 
-def _existing(organisation: Organisation, data: services.DeviceData) -> Device | None:
-    """The device a row describes again: same owner and serial number, else same asset number."""
-    matches = db.session.execute(_SAME_DEVICE, {"organisation_id": organisation.id,
-                                                "serial_number": data.serial_number,
-                                                "asset_number": data.asset_number}).all()
-    if not matches:
-        return None
-    by_serial = [device_id for device_id, serial_number in matches
-                 if data.serial_number and serial_number == data.serial_number]
-    return db.session.get(Device, by_serial[0] if by_serial else matches[0].id)
+    def get(self, field_name: str, number: str) -> int | None:
+        found = self._db.execute("SELECT line FROM lines WHERE field = ? AND number = ?",
+                                 (field_name, number)).fetchone()
+        return None if found is None else found[0]
+
+    def set(self, field_name: str, number: str, line: int) -> None:
+        self._db.execute("INSERT OR REPLACE INTO lines VALUES (?, ?, ?)", (field_name, number, line))
+
+    def close(self) -> None:
+        self._db.close()
 
 
 class _Importer:
@@ -464,29 +470,83 @@ class _Importer:
         self.default_category = default_category
         self.site_ids = {site.name.strip().lower(): site.id for site in organisation.sites}
         self.given = layout.device_fields
-        self.imported_at: dict[str, dict[str, int]] = {name: {} for name in IDENTIFIERS}
+        self.imported_at = _LinesByNumber()
+        # The inventory's devices with a serial or asset number of the batch being read: number → device id.
+        self.known: dict[str, dict[str, int]] = {name: {} for name in IDENTIFIERS}
+
+    def look_up(self, rows: list[tuple[int, list[str]]]) -> None:
+        """Find the devices the rows of a batch describe again, in one query rather than one per row."""
+        wanted: dict[str, set[str]] = {name: set() for name in IDENTIFIERS}
+        for _line, cells in rows:
+            row = Row(self.layout, cells)
+            for name in IDENTIFIERS:
+                try:
+                    value = row.text(name)
+                except RowRejected:  # too long: the row is refused when it is read
+                    continue
+                if value:
+                    wanted[name].add(value)
+        self.known = {name: {} for name in IDENTIFIERS}
+        if not wanted["serial_number"] and not wanted["asset_number"]:
+            return
+        found = db.session.execute(select(Device.id, Device.serial_number, Device.asset_number).where(
+            Device.organisation_id == self.organisation.id,
+            or_(Device.serial_number.in_(wanted["serial_number"]), Device.asset_number.in_(wanted["asset_number"]))))
+        for device_id, serial_number, asset_number in found:
+            for name, value in (("serial_number", serial_number), ("asset_number", asset_number)):
+                if value in wanted[name]:
+                    self.known[name][value] = device_id
+
+    def existing(self, data: services.DeviceData) -> Device | None:
+        """The device a row describes again: same owner and serial number, else same asset number."""
+        device_id = self.known["serial_number"].get(data.serial_number or "")
+        if device_id is None:
+            device_id = self.known["asset_number"].get(data.asset_number or "")
+        return None if device_id is None else db.session.get(Device, device_id)
+
+    def _renumbered(self, device: Device) -> None:
+        """An update may move a serial or asset number: the next rows of the batch must see it."""
+        for name in IDENTIFIERS:
+            known = self.known[name]
+            for value in [value for value, device_id in known.items() if device_id == device.id]:
+                del known[value]
+            if getattr(device, name):
+                known[getattr(device, name)] = device.id
 
     def row(self, line: int, cells: list[str]) -> tuple[str, services.DeviceData]:
         """Create or update the row's device: ("create" | "update", its data), or RowRejected/RuleViolation."""
         data = device_data(Row(self.layout, cells), self.default_category, self.site_ids)
         for name in IDENTIFIERS:
-            first = self.imported_at[name].get(getattr(data, name) or "")
+            first = self.imported_at.get(name, getattr(data, name) or "")
             if first is not None:
                 raise RowRejected(_("Duplicate of line %(line)d (same %(field)s).", line=first,
                                     field=_("serial number") if name == "serial_number" else _("asset number")))
-        device = _existing(self.organisation, data)
+        device = self.existing(data)
         if device is None:
-            services.create_device(self.actor, self.organisation, data)
+            # Neither number is in the inventory (just looked up) nor earlier in the file (refused above).
+            services.create_device(self.actor, self.organisation, data, identifiers_checked=True)
         else:
             data = services.DeviceData(**{f.name: getattr(data if f.name in self.given else device, f.name)
                                           for f in fields(services.DeviceData)})
             services.update_device(self.actor, device, data)
-            # The next rows' look-ups must see this change (a serial or asset number may have moved).
+            # The next rows' checks must see this change (a serial or asset number may have moved).
             db.session.flush()
+            self._renumbered(device)
         for name in IDENTIFIERS:
             if getattr(data, name):
-                self.imported_at[name][getattr(data, name)] = line
+                self.imported_at.set(name, getattr(data, name), line)
         return ("create" if device is None else "update"), data
+
+
+def _batches(rows: Iterator[tuple[int, list[str]]], size: int) -> Iterator[list[tuple[int, list[str]]]]:
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def import_devices(actor: User, organisation: Organisation, path: Path,
@@ -509,21 +569,23 @@ def import_devices(actor: User, organisation: Organisation, path: Path,
         importer = _Importer(actor, organisation, layout, default_category)
         # New devices are flushed per batch, not before each look-up: a look-up could only find one
         # of them through a serial or asset number of this file, which is refused as a duplicate first.
-        with db.session.no_autoflush:
-            for line, cells in csv_file.rows():
-                summary.read += 1
-                try:
-                    action, data = importer.row(line, cells)
-                except (RowRejected, RuleViolation) as error:
-                    summary.rejected.append(Rejection(line, str(error), cells))
-                else:
-                    if action == "create":
-                        summary.created += 1
+        with db.session.no_autoflush, closing(importer.imported_at):
+            for batch in _batches(csv_file.rows(), batch_size):
+                importer.look_up(batch)
+                for line, cells in batch:
+                    summary.read += 1
+                    try:
+                        action, data = importer.row(line, cells)
+                    except (RowRejected, RuleViolation) as error:
+                        summary.rejected.append(Rejection(line, str(error), cells))
                     else:
-                        summary.updated += 1
-                    if len(summary.sample) < sample_size:
-                        summary.sample.append(Planned(line, action, data, site_names.get(data.site_id, "")))
-                if summary.read % batch_size == 0:
+                        if action == "create":
+                            summary.created += 1
+                        else:
+                            summary.updated += 1
+                        if len(summary.sample) < sample_size:
+                            summary.sample.append(Planned(line, action, data, site_names.get(data.site_id, "")))
+                if len(batch) == batch_size:
                     db.session.flush()
                     if after_batch is not None:
                         after_batch()
@@ -540,8 +602,8 @@ def rejected_csv(header: list[str], rejections: list[Rejection]) -> str:
     """The rejected rows with their line and reason, `;`-separated with a BOM so that Excel opens it."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow([*header, "line", "reason"])
+    writer.writerow([safe_cell(cell) for cell in (*header, "line", "reason")])
     for rejection in rejections:
         cells = rejection.cells + [""] * (len(header) - len(rejection.cells))
-        writer.writerow([*cells, rejection.line, rejection.reason])
+        writer.writerow([safe_cell(cell) for cell in (*cells, rejection.line, rejection.reason)])
     return "\ufeff" + out.getvalue()

@@ -14,11 +14,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import joinedload, selectinload
 
 from core import audit, permissions, search
 from core.errors import RuleViolation
 from core.extensions import db
-from core.models import Organisation, OrganisationKind, Site, User, utcnow
+from core.models import Organisation, OrganisationKind, Role, Site, User, utcnow
 from reuse import cascade
 from reuse.models import (
     HOLDING_STATUSES,
@@ -85,7 +86,8 @@ class DeviceData:
         return self
 
 
-def _check_device(organisation: Organisation, data: DeviceData, existing: Device | None = None) -> None:
+def _check_device(organisation: Organisation, data: DeviceData, existing: Device | None = None,
+                  check_identifiers: bool = True) -> None:
     if not data.serial_number and not data.asset_number:
         raise RuleViolation(_("Give the serial number or the asset number of the device."))
     if data.purchase_price is not None and data.purchase_price < 0:
@@ -98,6 +100,8 @@ def _check_device(organisation: Organisation, data: DeviceData, existing: Device
         site = db.session.get(Site, data.site_id)
         if site is None or site.organisation_id != organisation.id:
             raise RuleViolation(_("This site does not belong to your organisation."))
+    if not check_identifiers:
+        return
     for name, label in (("serial_number", _("serial number")), ("asset_number", _("asset number"))):
         value = getattr(data, name)
         if value:
@@ -113,10 +117,13 @@ def _apply(device: Device, data: DeviceData) -> None:
         setattr(device, field.name, getattr(data, field.name))
 
 
-def create_device(actor: User, organisation: Organisation, data: DeviceData) -> Device:
+def create_device(actor: User, organisation: Organisation, data: DeviceData, *,
+                  identifiers_checked: bool = False) -> Device:
+    """`identifiers_checked`: the caller (the CSV import, which looks every row up) has made sure that no
+    device of the organisation has this serial or asset number, so they are not looked up again."""
     permissions.require(actor, "device.create", organisation)
     data = data.cleaned()
-    _check_device(organisation, data)
+    _check_device(organisation, data, check_identifiers=not identifiers_checked)
     device = Device(organisation=organisation, status=DeviceStatus.IN_SERVICE)
     _apply(device, data)
     db.session.add(device)
@@ -227,30 +234,49 @@ def withdraw_offer(actor: User, offer: Offer) -> None:
             device.offer = None
 
 
-def visible_offers(user: User, now: datetime | None = None, matching=None) -> list[Offer]:
-    """Open offers with units left that the user's organisation sees at this point of the cascade; only
-    those meeting `matching` (a text filter's SQL condition) when given."""
-    now = now or utcnow()
-    query = select(Offer).where(Offer.status == OfferStatus.OPEN, Offer.available > 0)
+def _open_offers_seen_by(user: User, now: datetime, matching=None):
+    """A select of the open offers with units left that the user's organisation sees now (the cascade in
+    SQL), their owner and site loaded with them; only those meeting `matching` (a text filter's SQL
+    condition) when given."""
+    query = (select(Offer).where(Offer.status == OfferStatus.OPEN, Offer.available > 0)
+             .options(joinedload(Offer.organisation), joinedload(Offer.site)))
+    if user.role is not Role.ADMIN:  # an administrator sees every offer (core.permissions._may_see_offer)
+        query = query.where(cascade.seen_condition(user.organisation, now))
     if matching is not None:
         query = query.where(matching)
-    offers = db.session.scalars(query.order_by(Offer.published_at.desc())).all()
-    return [offer for offer in offers if permissions.may(user, "offer.view", offer)]
+    return query.order_by(Offer.published_at.desc(), Offer.id.desc())
 
 
-def offers_to_request(user: User, matching=None) -> list[Offer]:
+def visible_offers(user: User, now: datetime | None = None, matching=None,
+                   with_devices: bool = False) -> list[Offer]:
+    """Open offers with units left that the user's organisation sees at this point of the cascade; only
+    those meeting `matching` when given; with their devices when asked (eligibility)."""
+    query = _open_offers_seen_by(user, now or utcnow(), matching)
+    if with_devices:
+        query = query.options(selectinload(Offer.devices))
+    # The permission rule stays the judge of each offer; the SQL condition only spares it the others.
+    return [offer for offer in db.session.scalars(query) if permissions.may(user, "offer.view", offer)]
+
+
+def offers_to_request(user: User, matching=None, with_devices: bool = False) -> list[Offer]:
     """The offers of other organisations the user may see now: what it can ask for."""
-    return [offer for offer in visible_offers(user, matching=matching)
+    return [offer for offer in visible_offers(user, matching=matching, with_devices=with_devices)
             if offer.organisation_id != user.organisation_id]
 
 
-def offers_to_request_matching(user: User, text: str) -> tuple[list[Offer], bool]:
-    """offers_to_request narrowed to those matching `text`, and whether the search index answered
+def offers_to_request_query(user: User, matching=None, now: datetime | None = None):
+    """offers_to_request as one select, for the lists that count and paginate."""
+    return _open_offers_seen_by(user, now or utcnow(), matching).where(
+        Offer.organisation_id != user.organisation_id)
+
+
+def offers_to_request_matching(user: User, text: str):
+    """offers_to_request_query narrowed to those matching `text`, and whether the search index answered
     (False: it was unavailable and the text was matched in SQL)."""
     if not text:
-        return offers_to_request(user), True
+        return offers_to_request_query(user), True
     matching, text_from_index = search.text_condition(user, "device_offer", text)
-    return offers_to_request(user, matching), text_from_index
+    return offers_to_request_query(user, matching), text_from_index
 
 
 def net_book_value(device: Device, on: date) -> Decimal | None:

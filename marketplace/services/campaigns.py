@@ -8,6 +8,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from core import audit, permissions
 from core.errors import RuleViolation
@@ -244,7 +245,9 @@ def cancel_campaign(actor: User, campaign: Campaign) -> None:
 
 
 def visible_campaigns(user: User) -> list[Campaign]:
-    campaigns = db.session.scalars(select(Campaign).order_by(Campaign.deadline.desc())).all()
+    campaigns = db.session.scalars(select(Campaign).options(joinedload(Campaign.coordinator),
+                                                            selectinload(Campaign.lines))
+                                   .order_by(Campaign.deadline.desc())).all()
     visible = [c for c in campaigns if permissions.may(user, "campaign.view", c)]
     for campaign in visible:
         freeze_if_due(campaign)

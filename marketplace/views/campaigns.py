@@ -5,6 +5,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
 
 from core import permissions
 from core.errors import RuleViolation
@@ -41,8 +42,8 @@ def _back(campaign: Campaign):
 
 def _offer_choices() -> list:
     offers = db.session.scalars(select(CatalogueOffer).join(CatalogueOffer.supplier).where(
-        CatalogueOffer.active.is_(True), CatalogueOffer.stock > 0).order_by(CatalogueOffer.brand,
-                                                                             CatalogueOffer.model)).all()
+        CatalogueOffer.active.is_(True), CatalogueOffer.stock > 0).options(contains_eager(CatalogueOffer.supplier))
+        .order_by(CatalogueOffer.brand, CatalogueOffer.model)).all()
     return options((o.id, f"{o} · {o.supplier.name}") for o in offers if permissions.may(current_user, "catalogue.view", o))
 
 
@@ -51,8 +52,11 @@ def _offer_choices() -> list:
 def campaigns():
     permissions.require(current_user, "campaign.list")
     visible = service.visible_campaigns(current_user)
-    db.session.commit()  # a campaign whose deadline passed is now frozen
-    return render_template("marketplace/campaigns/list.html", campaigns=visible)
+    page = render_template("marketplace/campaigns/list.html", campaigns=visible)
+    # A campaign whose deadline passed is now frozen. Committed once the page is rendered, since a commit
+    # expires every campaign and the page would load each one again.
+    db.session.commit()
+    return page
 
 
 @bp.route("/campaigns/new", methods=["GET", "POST"])
@@ -79,7 +83,8 @@ def new_campaign():
 def campaign(campaign_id: int, line_form: CampaignLineForm | None = None, status: int = 200):
     campaign = _campaign(campaign_id)
     line_form = line_form or CampaignLineForm()
-    line_form.offers.choices = _offer_choices()
+    # Every offer of the catalogue: only the coordinator, who adds lines, is shown the form.
+    line_form.offers.choices = _offer_choices() if permissions.may(current_user, "campaign.manage", campaign) else []
     sites = options((s.id, s.name) for s in current_user.organisation.sites)
     award_forms = {}
     for line in campaign.lines:

@@ -8,6 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
 
 from core import archive, permissions
 from core.errors import RuleViolation
@@ -121,6 +122,8 @@ def orders():
     query = select(Order).where({"placed": placed, "received": received}.get(side, or_(placed, received)))
     if valid and form.status.data:
         query = query.where(Order.status == OrderStatus(form.status.data))
+    # Each row names both parties and the campaign: they come in the page's query.
+    query = query.options(joinedload(Order.buyer), joinedload(Order.supplier), joinedload(Order.campaign))
     page = db.paginate(query.order_by(Order.created_at.desc(), Order.id.desc()),
                        page=request.args.get("page", 1, type=int), per_page=ORDERS_PER_PAGE, error_out=False)
     agec = order_service.agec_share(organisation.id, utcnow().year) if organisation.kind.is_public_buyer else None

@@ -23,12 +23,20 @@ def procurement_figures(user) -> dict:
         if user.role is Role.PROCUREMENT_OFFICER:
             query = query.where(Tender.buyer_id == user.organisation_id)
         published = query.where(Tender.status == TenderStatus.PUBLISHED)
-        return {"tender_stages": {
-            "drafts": db.session.scalars(query.where(Tender.status == TenderStatus.DRAFT)).all(),
-            "awaiting_deadline": db.session.scalars(published.where(Tender.deadline > now)).all(),
-            "to_open": db.session.scalars(published.where(Tender.deadline <= now)).all(),
-            "under_evaluation": db.session.scalars(query.where(Tender.status == TenderStatus.OPENED)).all(),
-        }}
+        stages = {
+            "drafts": query.where(Tender.status == TenderStatus.DRAFT),
+            "awaiting_deadline": published.where(Tender.deadline > now),
+            "to_open": published.where(Tender.deadline <= now),
+            "under_evaluation": query.where(Tender.status == TenderStatus.OPENED),
+        }
+        # Each stage shows its count and its first few tenders, never all of them (an administrator's
+        # stages hold the whole platform's).
+        return {
+            "tender_stages": {key: db.session.scalars(stage.limit(LISTED)).all() for key, stage in stages.items()},
+            "tender_stage_counts": {
+                key: db.session.scalar(select(func.count()).select_from(stage.order_by(None).subquery()))
+                for key, stage in stages.items()},
+        }
     if user.role is Role.SUPPLIER:
         open_tenders = tender_service.open_for_bids(now)
         return {

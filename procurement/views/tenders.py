@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
 
 from core import cpv as cpv_codes
 from core import archive, permissions
@@ -92,7 +93,7 @@ def tenders():
     form = TenderFilterForm(request.args)
     form.set_cities(service.buyer_cities(current_user))
     query, text_from_index = service.filtered_tenders(current_user, form.filters())
-    page = db.paginate(query, per_page=PAGE_SIZE, error_out=False)
+    page = db.paginate(query.options(joinedload(Tender.buyer)), per_page=PAGE_SIZE, error_out=False)
     return render_template("procurement/tenders/list.html", page=page, form=form, now=utcnow(),
                            text_from_index=text_from_index)
 

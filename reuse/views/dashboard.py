@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from core import permissions
 from core.extensions import db
@@ -21,12 +22,13 @@ def reuse_figures(user) -> dict:
             select(func.count(ReuseRequest.id)).join(ReuseRequest.offer).where(
                 Offer.organisation_id == organisation.id, ReuseRequest.status == RequestStatus.PENDING))
     if permissions.may(user, "offer.browse"):
-        figures["offers_for_me"] = len(services.offers_to_request(user))
+        figures["offers_for_me"] = db.session.scalar(select(func.count()).select_from(
+            services.offers_to_request_query(user).order_by(None).subquery()))
         figures["my_requests"] = db.session.scalars(
             select(ReuseRequest).where(ReuseRequest.organisation_id == organisation.id,
                                        ReuseRequest.status.in_([RequestStatus.PENDING, RequestStatus.APPROVED,
                                                                 RequestStatus.HANDED_OVER]))
-            .order_by(ReuseRequest.created_at.desc())).all()
+            .options(joinedload(ReuseRequest.offer)).order_by(ReuseRequest.created_at.desc())).all()
     if permissions.may(user, "gains.view", organisation):
         figures["gains"] = gains.organisation_gains(organisation.id, year)
     if user.role in (Role.ADMIN, Role.OBSERVER):

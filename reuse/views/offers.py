@@ -5,6 +5,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from core import permissions
 from core.errors import RuleViolation
@@ -18,6 +19,7 @@ from reuse.models import Offer, RequestStatus, ReuseRequest
 from reuse.views import bp
 from reuse.views.devices import devices_from_request
 
+PAGE_SIZE = 50
 TEXT_FILTER_LENGTH = 100
 
 
@@ -54,12 +56,15 @@ def offers():
     services.expire_overdue_requests()
     db.session.commit()
     text = request.args.get("q", "").strip()[:TEXT_FILTER_LENGTH]
-    visible, text_from_index = services.offers_to_request_matching(current_user, text)
+    query, text_from_index = services.offers_to_request_matching(current_user, text)
+    # Eligibility reads each offer's devices: they come in one more query for the whole page.
+    page = db.paginate(query.options(selectinload(Offer.devices)), per_page=PAGE_SIZE, error_out=False)
     own = db.session.scalars(select(Offer).where(Offer.organisation_id == current_user.organisation_id)
                              .order_by(Offer.published_at.desc())).all()
-    return render_template("reuse/offers.html", offers=visible, own_offers=own, text=text,
+    return render_template("reuse/offers.html", page=page, own_offers=own, text=text,
                            text_from_index=text_from_index,
-                           eligibility={o.id: services.eligibility(o, current_user.organisation) for o in visible})
+                           eligibility={offer.id: services.eligibility(offer, current_user.organisation)
+                                        for offer in page.items})
 
 
 @bp.get("/offers/<int:offer_id>")
