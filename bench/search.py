@@ -4,24 +4,23 @@ database check of each hit shown) against a raw Whoosh query of the same index, 
     python -m bench.search [--documents 100000] [--queries 200]
 
 Builds its own SQLite database and index under a temporary directory (nothing of instance/ is touched)
-and appends its figures to bench/RESULTS.md.
+and writes its section of bench/RESULTS.md (replacing the previous one).
 """
 from __future__ import annotations
 
 import argparse
-import platform
 import random
 import statistics
 import tempfile
 import time
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
 from flask_migrate import upgrade
 from sqlalchemy import select
 from whoosh.qparser import MultifieldParser
 
+from bench import common
 from core import create_app, search
 from core.extensions import db
 from core.models import Organisation, OrganisationKind, Role, User, ValidationStatus, utcnow
@@ -113,13 +112,11 @@ def main() -> None:
             reader = db.session.scalar(select(User).where(User.email == "bench@example.org"))
             measure(reader, 10, rng)  # warm the caches of both paths alike
             timings = measure(reader, arguments.queries, rng)
+            machine = common.machine(db.engine)
     raw_p50, raw_p95 = _percentile(timings["raw"], 0.5), _percentile(timings["raw"], 0.95)
     full_p50, full_p95 = _percentile(timings["full"], 0.5), _percentile(timings["full"], 0.95)
     lines = [
-        f"## Search ({time.strftime('%Y-%m-%d')})",
-        "",
-        f"Machine: {platform.machine()}, {platform.processor() or 'unknown CPU'}, Python {platform.python_version()}, "
-        f"{platform.system()} {platform.release()}.",
+        f"Machine: {machine}.",
         f"{indexed:,} documents indexed (generated in {generated:.0f} s, rebuilt in {reindexed:.0f} s); "
         f"{arguments.queries} queries drawn from {len(QUERIES)}.",
         "",
@@ -133,9 +130,7 @@ def main() -> None:
     ]
     report = "\n".join(lines)
     print(report)
-    results = Path(__file__).with_name("RESULTS.md")
-    previous = results.read_text() if results.exists() else "# Benchmark results\n\n"
-    results.write_text(previous + report + "\n")
+    common.write_section("Search", report)
 
 
 if __name__ == "__main__":
