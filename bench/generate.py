@@ -371,8 +371,9 @@ class _Generator:
                 device["request_id"] = request_id
             sanitise(chunk, Destination.EXTERNAL_REUSE, self.today)
         for chunk in groups(by_status[DeviceStatus.HANDED_OVER]):
-            left_on = chunk[0]["left_on"]
-            published_on = max(chunk[0]["reformed_on"], left_on - timedelta(days=30))
+            # A lot leaves on one day, after the last of its devices was reformed (chunks are sorted by it).
+            left_on = max(d["left_on"] for d in chunk)
+            published_on = max(chunk[-1]["reformed_on"], left_on - timedelta(days=30))
             offer_id = offer(chunk, OfferStatus.CLOSED, 0, published_on)
             received = rng.random() < 0.85 or left_on < self.today - timedelta(days=30)
             request_id = request(offer_id, len(chunk), RequestStatus.RECEIVED if received else RequestStatus.HANDED_OVER,
