@@ -62,6 +62,8 @@ def _init_extensions(app: Flask) -> None:
     import procurement.search  # noqa: F401
     import reuse.search  # noqa: F401
     from core.i18n import select_locale
+    from sqlalchemy.orm import joinedload
+
     from core.models import User
 
     db.init_app(app)
@@ -80,7 +82,8 @@ def _init_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        return db.session.get(User, int(user_id))
+        # Nearly every page asks for the user's organisation (navigation, permissions): one query for both.
+        return db.session.get(User, int(user_id), options=[joinedload(User.organisation)])
 
 
 def _register_blueprints(app: Flask) -> None:

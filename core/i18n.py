@@ -2,6 +2,11 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
+from typing import NamedTuple
+
+from babel import Locale
+from babel.numbers import get_currency_precision, get_decimal_symbol, get_group_symbol, get_minus_sign_symbol
 
 from flask import Flask, current_app, g, has_request_context, session
 from flask_babel import format_currency, format_date, format_datetime, format_decimal, get_locale
@@ -25,18 +30,61 @@ def select_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+class _NumberStyle(NamedTuple):
+    """What a locale's standard patterns say about writing a number: its symbols, and the text around the
+    digits of an amount (¤ already replaced by the currency's symbol)."""
+    group: str
+    decimal: str
+    minus: str
+    money_prefix: tuple[str, str]  # (positive, negative)
+    money_suffix: tuple[str, str]
+
+
+@lru_cache(maxsize=64)
+def _number_style(locale: Locale, currency: str) -> _NumberStyle | None:
+    """Read once per locale and currency from CLDR; None for a pattern this shortcut does not cover
+    (grouping other than by thousands, or other digits than 2 for the currency), which Babel formats."""
+    money_pattern, decimal_pattern = locale.currency_formats["standard"], locale.decimal_formats[None]
+    if money_pattern.grouping != (3, 3) or decimal_pattern.grouping != (3, 3) \
+            or money_pattern.frac_prec != (2, 2) or get_currency_precision(currency) != 2:
+        return None
+    symbol = locale.currency_symbols.get(currency, currency)
+    return _NumberStyle(
+        group=get_group_symbol(locale), decimal=get_decimal_symbol(locale), minus=get_minus_sign_symbol(locale),
+        money_prefix=tuple(part.replace("¤", symbol) for part in money_pattern.prefix),
+        money_suffix=tuple(part.replace("¤", symbol) for part in money_pattern.suffix))
+
+
+def _digits(value: Decimal, places: int, style: _NumberStyle) -> str:
+    """abs(value) rounded half-even to `places` decimals (as Babel rounds), grouped by thousands."""
+    text = format(abs(value), f",.{places}f")
+    return text.replace(",", "\0").replace(".", style.decimal).replace("\0", style.group)
+
+
 def money(amount: Decimal | int | float | None, currency: str = "EUR") -> str:
-    """1 234,50 € in French, €1,234.50 in English."""
+    """1 234,50 € in French, €1,234.50 in English. Every money cell of every list goes through here, so
+    the locale's symbols are read once (not per call, as Babel's format_currency does); the result is
+    Babel's to the character (tests/core/test_i18n.py compares them)."""
     if amount is None:
         return ""
-    return format_currency(Decimal(str(amount)), currency)
+    value = Decimal(str(amount))
+    locale = get_locale()
+    style = _number_style(locale, currency)
+    if style is None:
+        return format_currency(value, currency)
+    negative = int(value.is_signed())
+    return style.money_prefix[negative] + _digits(value, 2, style) + style.money_suffix[negative]
 
 
 def number(value, digits: int = 0) -> str:
+    """A number grouped by thousands with exactly `digits` decimals, in the locale's symbols."""
     if value is None:
         return ""
-    pattern = "#,##0" + ("." + "0" * digits if digits else "")
-    return format_decimal(value, format=pattern)
+    value = value if isinstance(value, Decimal) else Decimal(str(value))
+    style = _number_style(get_locale(), "EUR")
+    if style is None:
+        return format_decimal(value, format="#,##0" + ("." + "0" * digits if digits else ""))
+    return (style.minus if value.is_signed() else "") + _digits(value, digits, style)
 
 
 def local_to_utc(naive_local):

@@ -51,6 +51,27 @@ def test_money_numbers_and_dates_follow_the_locale(app):
         assert number(1234567) == "1,234,567"
 
 
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_money_and_numbers_are_written_exactly_as_babel_writes_them(app, locale):
+    """core.i18n reads the locale's symbols once instead of asking Babel at each cell: the text must
+    stay Babel's, rounding (half to even) and signs included."""
+    import random
+
+    from flask_babel import format_currency, format_decimal
+
+    draw = random.Random(8)
+    values = [Decimal("0"), Decimal("-0.001"), Decimal("0.005"), Decimal("0.015"), Decimal("-0.005"),
+              Decimal("999.995"), Decimal("1234.5"), 0, 7, -12, 1234567, 2.675, 1e15]
+    values += [Decimal(draw.randint(-10**12, 10**12)) / Decimal(10 ** draw.randint(0, 5)) for _ in range(500)]
+    values += [draw.uniform(-1e7, 1e7) for _ in range(200)]
+    with app.test_request_context(), force_locale(locale):
+        for value in values:
+            assert money(value) == format_currency(Decimal(str(value)), "EUR"), value
+            for digits in (0, 1, 2):
+                pattern = "#,##0" + ("." + "0" * digits if digits else "")
+                assert number(value, digits) == format_decimal(value, format=pattern), (value, digits)
+
+
 def test_french_is_the_default_and_english_complete(client):
     assert 'lang="fr"' in client.get("/login").get_data(as_text=True)
     assert "Se connecter" in client.get("/login").get_data(as_text=True)
