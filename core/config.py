@@ -71,6 +71,9 @@ def from_environment() -> dict:
         "DEPRECIATION_YEARS": int(os.environ.get("DEPRECIATION_YEARS", 5)),
         "MAX_PHOTO_BYTES": int(os.environ.get("MAX_PHOTO_BYTES", 5 * 1024 * 1024)),
         "MAX_MEMO_BYTES": int(os.environ.get("MAX_MEMO_BYTES", 10 * 1000 * 1000)),
+        # Seconds the territory's totals on the administrator's and observers' dashboards may be old
+        # (core.figures): each worker computes them at most this often; 0 computes them on every view.
+        "TERRITORY_FIGURES_MAX_AGE": int(os.environ.get("TERRITORY_FIGURES_MAX_AGE", 300)),
         # CCP R.2182-1: at least 11 days between the rejection letters and the signature (16 by post).
         "STANDSTILL_DAYS": int(os.environ.get("STANDSTILL_DAYS", 11)),
         # Search (core.search): where the Whoosh index lives, whether each commit applies its changes to

@@ -44,6 +44,9 @@ def app(tmp_path_factory):
         # Searches apply the waiting changes before reading, so tests see every commit without paying
         # an index write at each one; tests/core/test_search.py turns it on where it is the subject.
         "SEARCH_DRAIN_ON_COMMIT": False,
+        # Each test sees the territory's totals as its own rows make them; tests/core/test_figures.py
+        # turns keeping them on.
+        "TERRITORY_FIGURES_MAX_AGE": 0,
     })
     app.test_client_class = IsolatedClient
     with app.app_context():
