@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import (JSON, Boolean, Column, ForeignKey, Integer, Numeric, String, Table, Text,
+from sqlalchemy import (JSON, Boolean, Column, ForeignKey, Index, Integer, Numeric, String, Table, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -39,6 +39,8 @@ class CatalogueOffer(Audited, db.Model):
     """A supplier's offer of reconditioned (or new) equipment."""
 
     __tablename__ = "catalogue_offers"
+    # The catalogue's default order (price, then id): its first page is read from the index, not sorted.
+    __table_args__ = (Index("ix_catalogue_offers_price", "unit_price", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     supplier_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)

@@ -173,7 +173,7 @@ def _move(actor: User, device: Device, target: DeviceStatus, **details) -> None:
 
 def status_counts(organisation_id: int) -> dict[DeviceStatus, int]:
     """How many devices of an organisation are in each status (inventory page and dashboard)."""
-    return dict(db.session.execute(select(Device.status, func.count(Device.id))
+    return dict(db.session.execute(select(Device.status, func.count())
                                    .where(Device.organisation_id == organisation_id).group_by(Device.status)).all())
 
 
