@@ -53,8 +53,8 @@ def new_offer():
 @login_required
 def offers():
     permissions.require(current_user, "offer.browse")
-    services.expire_overdue_requests()
-    db.session.commit()
+    if services.expire_overdue_requests():  # a commit (and its index work) only when one expired
+        db.session.commit()
     text = request.args.get("q", "").strip()[:TEXT_FILTER_LENGTH]
     query, text_from_index = services.offers_to_request_matching(current_user, text)
     # Eligibility reads each offer's devices: they come in one more query for the whole page.
