@@ -30,9 +30,14 @@ $(VENV)/.installed-audit: requirements-audit.txt $(VENV)/.installed
 
 install-audit: $(VENV)/.installed-audit
 
-# Compiled catalogues are build output (not in git): rebuilt whenever a .po changes.
-translations: install
-	$(BIN)/pybabel compile --domain messages -d translations
+# Compiled catalogues are build output (not in git): each is rebuilt when its .po changes, and only then,
+# so two runs of `make test` side by side (CI) never rewrite a catalogue the other is reading.
+CATALOGUES := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
+
+translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(BIN)/pybabel compile --domain messages -i $< -o $@
+
+translations: $(CATALOGUES)
 
 run: translations
 	$(FLASK) db upgrade
