@@ -33,6 +33,7 @@ def version() -> str:
     return table()["version"]
 
 
+@cache  # read for every device of an import or a report
 def for_category(category: str) -> CategoryFactors:
     row = table()["categories"][category]
     return CategoryFactors(

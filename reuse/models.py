@@ -176,8 +176,14 @@ class Device(Audited, db.Model):
         secondary="sanitisation_devices", back_populates="devices", order_by="SanitisationRecord.id")
 
     def __str__(self) -> str:
-        name = " ".join(part for part in (self.brand, self.model) if part) or self.category.label
-        return f"{name} ({self.serial_number or self.asset_number or '#' + str(self.id)})"
+        return self.label(self.category, self.brand, self.model, self.serial_number, self.asset_number, self.id)
+
+    @staticmethod
+    def label(category: DeviceCategory, brand: str, model: str, serial_number: str | None,
+              asset_number: str | None, device_id: int | None) -> str:
+        """How a device is named everywhere (lists, audit log), also for one written in bulk."""
+        name = " ".join(part for part in (brand, model) if part) or category.label
+        return f"{name} ({serial_number or asset_number or '#' + str(device_id)})"
 
     @property
     def weee_category(self) -> int:

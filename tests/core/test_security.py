@@ -495,6 +495,27 @@ def test_a_probe_in_an_imported_csv_is_kept_as_text_and_neutralised_in_the_rejec
     assert not any(cell.startswith(("=", "+", "@")) for cell in cells)
 
 
+def test_serial_and_asset_numbers_that_look_like_sql_are_found_again_as_numbers(app, client, tmp_path, monkeypatch):
+    # The import writes the numbers it looks up into the statement (reuse.services.devices_numbered).
+    monkeypatch.setitem(app.config, "IMPORT_FOLDER", str(tmp_path))
+    log_in(client, user_for_role(Role.IT_MANAGER))
+    content = io.StringIO()
+    csv.writer(content, delimiter=";").writerows(
+        [["serial_number", "asset_number", "category", "brand"]] +
+        [[probe, probe + "\\", "laptop", "Dell"] for probe in SQL + ["O'Brien", "\\'; --"]])
+    numbered = []
+    for _ in range(2):  # the second import finds each device again and updates it
+        upload = client.post("/reuse/devices/import",
+                             data={"file": (io.BytesIO(content.getvalue().encode()), "i.csv")})
+        token = re.search(r"/reuse/devices/import/([A-Za-z0-9_-]+)/confirm", upload.get_data(as_text=True)).group(1)
+        assert client.post(f"/reuse/devices/import/{token}/confirm").status_code == 200
+        numbered.append(db.session.execute(select(Device.id, Device.serial_number, Device.asset_number)
+                                           .order_by(Device.id)).all())
+    assert len(numbered[0]) == 4 and numbered[1] == numbered[0]
+    assert sorted(db.session.scalars(select(Device.serial_number))) == sorted(SQL + ["O'Brien", "\\'; --"])
+    assert db.session.scalar(select(func.count(User.id))) == 1
+
+
 def test_an_organisation_name_that_looks_like_a_formula_is_neutralised_in_the_exports(client):
     from core.csv_cells import safe_cell
     from procurement.spreadsheet import xlsx

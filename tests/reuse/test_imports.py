@@ -344,16 +344,14 @@ def test_another_users_upload_does_not_exist_for_you(app, client, login, manager
 def test_a_failed_import_changes_nothing(client, login, manager, monkeypatch):
     login(manager)
     token = token_in(upload(client, SNIPEIT.read_bytes()).get_data(as_text=True))
-    real_create = services.create_device
-    calls = []
+    real_insert = services.insert_devices
 
-    def create_then_fail(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 3:
-            raise RuntimeError("database went away")
-        return real_create(*args, **kwargs)
+    def write_then_fail(*args, **kwargs):
+        # The devices and their audit entries are written, then the database goes away.
+        assert real_insert(*args, **kwargs)
+        raise RuntimeError("database went away")
 
-    monkeypatch.setattr(services, "create_device", create_then_fail)
+    monkeypatch.setattr(services, "insert_devices", write_then_fail)
     assert client.post(f"/reuse/devices/import/{token}/confirm").status_code == 500
     assert count(Device) == 0
     assert db.session.scalar(select(func.count()).where(AuditEntry.action == "device.created")) == 0
@@ -374,6 +372,18 @@ def test_the_command_prints_a_json_summary(app, manager):
 
     result = run_import(app, str(GLPI), "--org", str(manager.organisation_id), "--dry-run")
     assert json.loads(result.stdout)["created"] == 2 and count(Device) == 5
+
+
+def test_each_imported_device_is_in_the_audit_log_as_if_typed_in(client, login, manager):
+    login(manager)
+    token = token_in(upload(client, SNIPEIT.read_bytes()).get_data(as_text=True))
+    assert client.post(f"/reuse/devices/import/{token}/confirm").status_code == 200
+    devices = db.session.scalars(select(Device).order_by(Device.id)).all()
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "device.created")
+                                 .order_by(AuditEntry.object_id)).all()
+    assert len(devices) == 5
+    assert [(e.object_type, e.object_id, e.object_label, e.organisation_id, e.actor_id) for e in entries] == [
+        ("device", d.id, str(d), manager.organisation_id, manager.id) for d in devices]
 
 
 def test_the_command_acts_as_an_it_manager_of_the_organisation(app, english):
