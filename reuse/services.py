@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from core import audit, permissions, search
@@ -136,23 +136,23 @@ IDENTIFIERS = ("serial_number", "asset_number")
 
 def devices_numbered(organisation_id: int, wanted: dict[str, set[str]]) -> dict[str, dict[str, int]]:
     """The organisation's devices with one of the `wanted` serial or asset numbers: for each of the two
-    fields, number → device id. One query, whatever the number of numbers (an import's batch)."""
+    fields, number → device id. Two queries, whatever the number of numbers (an import's batch)."""
     known: dict[str, dict[str, int]] = {name: {} for name in IDENTIFIERS}
-    if not any(wanted.values()):
-        return known
     # The numbers are written into the statement (escaped by SQLAlchemy), not bound: psycopg prepares a
     # statement run five times, and PostgreSQL's generic plan for a prepared list of 500 parameters
     # compares every device with each of them (0.3 s a batch at 20,000 devices, growing with each one).
-    # A list of constants is hashed once.
-    serial_numbers, asset_numbers = (bindparam(name, sorted(wanted.get(name, ())), literal_execute=True)
-                                     for name in IDENTIFIERS)
-    found = db.session.execute(select(Device.id, Device.serial_number, Device.asset_number).where(
-        Device.organisation_id == organisation_id,
-        or_(Device.serial_number.in_(serial_numbers), Device.asset_number.in_(asset_numbers))))
-    for device_id, serial_number, asset_number in found:
-        for name, value in (("serial_number", serial_number), ("asset_number", asset_number)):
-            if value in wanted.get(name, ()):
-                known[name][value] = device_id
+    # A query per field, each read from its unique index: with the two in one (an OR) the databases scan
+    # all the organisation's devices, a cost that grows with every batch an import writes.
+    for name in IDENTIFIERS:
+        if not wanted.get(name):
+            continue
+        numbers = bindparam(name, sorted(wanted[name]), literal_execute=True)
+        found = db.session.execute(select(Device.id, Device.serial_number, Device.asset_number).where(
+            Device.organisation_id == organisation_id, getattr(Device, name).in_(numbers)))
+        for device_id, serial_number, asset_number in found:
+            for known_name, value in (("serial_number", serial_number), ("asset_number", asset_number)):
+                if value in wanted.get(known_name, ()):
+                    known[known_name][value] = device_id
     return known
 
 
