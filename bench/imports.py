@@ -52,10 +52,12 @@ WHY_SLOWER = (
     "batch: 1,000,000 rows took 1,332 s on SQLite, 112 s since) and sent as constants (PostgreSQL's generic "
     "plan for a prepared list of 500 parameters compared every device with each one); common dates and "
     "decimals read without strptime or regular expressions. At 100,000 rows: SQLite 23.5 × before, about "
-    "6.4 × since; PostgreSQL 29 × before, 4.5 to 6.8 × since (4.7 × at 20,000 rows). On PostgreSQL the "
-    "ratio still grows with the file when, as on the benchmark's server, autovacuum is off: the planner keeps "
-    "the statistics of an inventory of 20 devices and reads the look-up through the organisation's index "
-    "rather than the unique one; with autovacuum on (PostgreSQL's default) the statistics follow the import.")
+    "6.4 × since; PostgreSQL 29 × before, 4.5 and 6.8 × since over two runs (the baseline itself took 4.9 "
+    "and 3.7 s; 4.7 × at 20,000 rows). On PostgreSQL the ratio may still grow with the file when, as on the "
+    "benchmark's server, autovacuum is off: the planner keeps the statistics of an inventory of 20 devices, "
+    "and a plan of the look-up read through the organisation's index (filtering every device) rather than "
+    "the unique one was seen at 5,000 rows; with autovacuum on (PostgreSQL's default) the statistics follow "
+    "the import.")
 MEMORY_FLAT = ("Memory: the file is streamed and committed per batch, and since this issue the line of each "
                "serial and asset number imported (to refuse a duplicate with the line it repeats) is kept in a "
                "temporary SQLite file rather than a dict, which grew with the file (153 MiB at 100,000 rows, "
