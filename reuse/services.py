@@ -170,8 +170,9 @@ def insert_devices(actor: User, organisation: Organisation, checked: list[Device
     # by number instead: every device has a serial or an asset number (`_check_device`), unique in
     # its organisation.
     db.session.execute(insert(Device.__table__), rows)
-    known = devices_numbered(organisation.id, {name: {getattr(data, name) for data in checked} - {None}
-                                               for name in IDENTIFIERS})
+    known = devices_numbered(organisation.id, {
+        "serial_number": {data.serial_number for data in checked if data.serial_number},
+        "asset_number": {data.asset_number for data in checked if not data.serial_number}})
     ids = [known["serial_number"][data.serial_number] if data.serial_number
            else known["asset_number"][data.asset_number] for data in checked]
     audit.record_created(actor, "device", [

@@ -11,7 +11,7 @@ from core.errors import RuleViolation
 from core.extensions import db
 from core.models import AuditEntry, BeneficiaryCategory, Role, utcnow
 from reuse import services
-from reuse.models import (Destination, DeviceCategory, DeviceStatus, OfferStatus, RequestStatus,
+from reuse.models import (Destination, Device, DeviceCategory, DeviceStatus, OfferStatus, RequestStatus,
                           SanitisationType, StorageType)
 from tests.factories import DeviceFactory, OrganisationFactory, UserFactory, user_for_role
 
@@ -53,6 +53,24 @@ def test_device_creation_takes_the_category_defaults(owner):
     assert device.weight_kg == Decimal("5.70") and device.weee_category == 2 and device.cpv == "30231300-0"
     assert device.has_storage_media is False
     assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "device.created")) is not None
+
+
+def test_devices_written_together_get_their_own_ids_and_audit_entries(owner):
+    # A batch of the import: some devices known by serial number, some by asset number only, and one whose
+    # asset number is another's serial number (the two are looked up apart).
+    batch = [services.DeviceData(category=DeviceCategory.LAPTOP, serial_number="S1", asset_number="A1"),
+             services.DeviceData(category=DeviceCategory.MONITOR, asset_number="A2"),
+             services.DeviceData(category=DeviceCategory.TABLET, serial_number="A2", brand="Apple"),
+             services.DeviceData(category=DeviceCategory.DESKTOP, asset_number="S1")]
+    checked = [services.check_new_device(owner, owner.organisation, data) for data in batch]
+    ids = services.insert_devices(owner, owner.organisation, checked)
+    db.session.commit()
+    devices = [db.session.get(Device, device_id) for device_id in ids]
+    assert [(d.category, d.serial_number, d.asset_number) for d in devices] == [
+        (b.category, b.serial_number, b.asset_number) for b in batch]
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "device.created")
+                                 .order_by(AuditEntry.id)).all()
+    assert [(e.object_id, e.object_label, e.actor_id) for e in entries] == [(d.id, str(d), owner.id) for d in devices]
 
 
 def test_a_device_needs_an_identifier_and_a_unique_serial(owner):
