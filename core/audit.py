@@ -1,8 +1,10 @@
 """The audit trail: who changed what, when, for which organisation.
 
 Business objects (models marked `Audited`) are recorded automatically at each flush, with the fields
-changed before and after. Services record the meaningful events (a validation, a login, a refusal)
-with `record`. Entries are append-only: the session refuses to update or delete one.
+changed before and after; objects written in bulk, past the session (new devices in
+`reuse.services.insert_devices`), get the same entries from `record_created`. Services record the
+meaningful events (a validation, a login, a refusal) with `record`. Entries are append-only: the
+session refuses to update or delete one.
 """
 from __future__ import annotations
 
