@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Flask, g
 from flask_login import current_user
 from sqlalchemy import text
+from sqlalchemy.orm import joinedload
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core import config as settings
@@ -62,8 +63,6 @@ def _init_extensions(app: Flask) -> None:
     import procurement.search  # noqa: F401
     import reuse.search  # noqa: F401
     from core.i18n import select_locale
-    from sqlalchemy.orm import joinedload
-
     from core.models import User
 
     db.init_app(app)

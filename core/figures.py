@@ -33,5 +33,5 @@ def remembered(key: Hashable, compute: Callable[[], T]) -> tuple[T, datetime]:
 
 
 def forget() -> None:
-    """Drop every kept figure (tests, and after a restore)."""
+    """Drop every kept figure (tests)."""
     _kept.clear()

@@ -8,13 +8,14 @@ never silently valued at zero.
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
 from sqlalchemy import and_, func, or_, select
 
 from core.extensions import db
+from core.figures import remembered
 from reuse import factors
 from reuse.models import REUSED_STATUSES, Device, DeviceCategory, RequestStatus, ReuseRequest
 
@@ -121,6 +122,12 @@ def territory_gains(year: int) -> dict:
         "received": _received(year, None),
         "reuse_rate": _reuse_rate(year, None),
     }
+
+
+def recent_territory_gains(year: int) -> tuple[dict, datetime]:
+    """`territory_gains` and when they were computed, at most TERRITORY_FIGURES_MAX_AGE seconds ago
+    (core.figures): what the administrator's and observers' dashboards show."""
+    return remembered(("territory_gains", year), lambda: territory_gains(year))
 
 
 # --- décret 2023-266 ------------------------------------------------------------------------------

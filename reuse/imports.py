@@ -521,7 +521,8 @@ class _Importer:
         """Create or update the row's device: ("create" | "update", its data), or RowRejected/RuleViolation."""
         data = device_data(Row(self.layout, cells), self.default_category, self.site_ids)
         for name in IDENTIFIERS:
-            first = getattr(data, name) and self.imported_at.get(name, getattr(data, name))
+            number = getattr(data, name)
+            first = self.imported_at.get(name, number) if number else None
             if first is not None:
                 raise RowRejected(_("Duplicate of line %(line)d (same %(field)s).", line=first,
                                     field=_("serial number") if name == "serial_number" else _("asset number")))

@@ -6,7 +6,6 @@ from sqlalchemy.orm import joinedload
 
 from core import permissions
 from core.extensions import db
-from core.figures import remembered
 from core.models import Role
 from core.views.dashboard import DASHBOARD_SECTIONS
 from reuse import gains, services
@@ -33,8 +32,7 @@ def reuse_figures(user) -> dict:
     if permissions.may(user, "gains.view", organisation):
         figures["gains"] = gains.organisation_gains(organisation.id, year)
     if user.role in (Role.ADMIN, Role.OBSERVER):
-        figures["territory_gains"], figures["territory_gains_at"] = remembered(
-            ("territory_gains", year), lambda: gains.territory_gains(year))
+        figures["territory_gains"], figures["territory_gains_at"] = gains.recent_territory_gains(year)
     return figures
 
 
