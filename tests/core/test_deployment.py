@@ -11,6 +11,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Callable
 
 import pytest
 import requests
@@ -37,6 +38,7 @@ class Server:
     X-Forwarded-Proto https (so the Secure cookie is right) and X-Forwarded-For the browser's address."""
 
     def __init__(self, port: int, access_log: Path, error_log: Path, process: subprocess.Popen):
+        self.port = port
         self.base = f"http://127.0.0.1:{port}"
         self.host = f"127.0.0.1:{port}"
         self.access_log, self.error_log, self.process = access_log, error_log, process
@@ -63,8 +65,53 @@ class Server:
         return self.request("POST", "/login", session=session, address=address,
                             data={"csrf_token": token, "email": email, "password": password})
 
-    def pids_serving(self, request_line: str) -> list[str]:
-        return re.findall(rf'"{re.escape(request_line)} HTTP/1.1" \d+ .* pid=<(\d+)>', self.access_log.read_text())
+    def pids_serving(self, request_line: str, count: int) -> list[str]:
+        """The pids of the workers that answered the last `count` requests of this line. A worker writes its
+        access line just after sending the response, so the lines are waited for (5 s at most)."""
+        deadline = time.monotonic() + 5
+        while len(pids := self.pids_in_log(request_line)) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return pids[-count:]
+
+    def pids_in_log(self, request_line: str) -> list[str]:
+        log = self.access_log.read_text() if self.access_log.exists() else ""
+        return re.findall(rf'"{re.escape(request_line)} HTTP/1.1" \d+ .* pid=<(\d+)>', log)
+
+    def connections_not_accepted(self) -> int:
+        """Connections the kernel has established that no worker has accepted yet: the accept queue of the
+        listening socket, its rx_queue in /proc/net/tcp."""
+        for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+            local, state, queues = line.split()[1], line.split()[3], line.split()[4]
+            if local == f"0100007F:{self.port:04X}" and state == "0A":  # 127.0.0.1, LISTEN
+                return int(queues.split(":")[1], 16)
+        raise AssertionError(f"nothing listens on port {self.port}")
+
+    def hold_a_worker(self) -> socket.socket:
+        """Starts a request whose headers never end: the sync worker that accepts it waits for the rest until
+        the socket is closed, so meanwhile every other request goes to another worker."""
+        held = socket.create_connection(("127.0.0.1", self.port))
+        held.sendall(f"GET /healthz HTTP/1.1\r\nHost: {self.host}\r\n".encode())
+        deadline = time.monotonic() + 5
+        time.sleep(0.05)
+        while self.connections_not_accepted():
+            assert time.monotonic() < deadline, "no worker accepted the held connection in 5 s"
+            time.sleep(0.01)
+        return held
+
+    def each_batch_on_the_other_worker(self, *batches: Callable[[], object]) -> None:
+        """Runs the batches in turn, each answered by one of the two workers, the other worker each time.
+        Which worker accepts a connection is otherwise the kernel's choice: one fast worker may answer all."""
+        held = self.hold_a_worker()
+        try:
+            for number, batch in enumerate(batches):
+                if number:
+                    # The only free worker is the one that answered the last batch: it takes the new hold.
+                    next_held = self.hold_a_worker()
+                    held.close()
+                    held = next_held
+                batch()
+        finally:
+            held.close()
 
 
 @pytest.fixture
@@ -94,7 +141,7 @@ def gunicorn(app, tmp_path, redis_prefix):  # noqa: F811
     try:
         # Ready once both workers have answered (each loads the app itself: preload is off).
         deadline = time.monotonic() + 20
-        while len(set(server.pids_serving("GET /healthz") if access_log.exists() else [])) < 2:
+        while len(set(server.pids_in_log("GET /healthz"))) < 2:
             assert process.poll() is None, error_log.read_text()
             assert time.monotonic() < deadline, "gunicorn's two workers did not answer in 20 s"
             try:
@@ -121,19 +168,25 @@ def test_two_workers_in_production_share_sessions_and_throttling_and_stop_cleanl
     cookie = response.headers["Set-Cookie"]
     assert cookie.startswith("session=") and "Secure" in cookie and "HttpOnly" in cookie
     session = response.cookies["session"]
-    with ThreadPoolExecutor(4) as pool:
-        pages = list(pool.map(lambda _: gunicorn.request("GET", "/dashboard", session=session), range(16)))
+    pages = []
+
+    def eight_dashboards():
+        with ThreadPoolExecutor(4) as pool:
+            pages.extend(pool.map(lambda _: gunicorn.request("GET", "/dashboard", session=session), range(8)))
+    gunicorn.each_batch_on_the_other_worker(eight_dashboards, eight_dashboards)
     assert [page.status_code for page in pages] == [200] * 16
     assert all("Camille Martin" in page.text for page in pages)
-    assert len(set(gunicorn.pids_serving("GET /dashboard"))) == 2
+    pids = gunicorn.pids_serving("GET /dashboard", 16)
+    assert len(set(pids[:8])) == 1 and len(set(pids[8:])) == 1 and pids[0] != pids[8]
 
     # Failed logins spread over both workers count together, per account...
     victim = user_for_role(Role.SUPPLIER).email
-    with ThreadPoolExecutor(MAX_FAILURES_PER_ACCOUNT) as pool:
-        failures = list(pool.map(lambda _: gunicorn.log_in(victim, "wrong password", "203.0.113.5"),
-                                 range(MAX_FAILURES_PER_ACCOUNT)))
+    failures = []
+    gunicorn.each_batch_on_the_other_worker(
+        *[lambda: failures.append(gunicorn.log_in(victim, "wrong password", "203.0.113.5"))]
+        * MAX_FAILURES_PER_ACCOUNT)
     assert [failure.status_code for failure in failures] == [401] * MAX_FAILURES_PER_ACCOUNT
-    assert len(set(gunicorn.pids_serving("POST /login")[-MAX_FAILURES_PER_ACCOUNT:])) == 2
+    assert len(set(gunicorn.pids_serving("POST /login", MAX_FAILURES_PER_ACCOUNT))) == 2
     refused = gunicorn.log_in(victim, PASSWORD, "192.0.2.44")
     assert refused.status_code == 401 and "Trop de tentatives" in refused.text
     # ... and per address, the browser's address coming from X-Forwarded-For.
