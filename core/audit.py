@@ -76,7 +76,8 @@ def record_created(actor: User | None, object_type_name: str, created: list[tupl
     if not created:
         return
     common = _entry_values(actor, f"{object_type_name}.created", None, None)
-    db.session.execute(insert(AuditEntry), [
+    # The table, not the class: an ORM bulk insert would pass each entry through the mapper first.
+    db.session.execute(insert(AuditEntry.__table__), [
         {**common, "object_type": object_type_name, "object_id": object_id,
          "organisation_id": organisation_id, "object_label": label[:300]}
         for object_id, organisation_id, label in created])

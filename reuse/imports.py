@@ -21,6 +21,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -32,6 +33,8 @@ from core.extensions import db
 from core.models import Organisation, User
 from reuse import services
 from reuse.models import Condition, Device, DeviceCategory, StorageType
+
+T = TypeVar("T")
 
 # --- the columns -------------------------------------------------------------------------------
 
@@ -330,12 +333,11 @@ class Row:
     def __init__(self, layout: Layout, cells: list[str]) -> None:
         self.layout = layout
         self.cells = cells
+        # Each field's cell, stripped, read once: a row is asked for some twenty fields.
+        self.values = {name: cells[index].strip() for name, index in layout.columns.items() if index < len(cells)}
 
     def text(self, name: str) -> str:
-        index = self.layout.columns.get(name)
-        if index is None or index >= len(self.cells):
-            return ""
-        value = self.cells[index].strip()
+        value = self.values.get(name, "")
         limit = MAX_LENGTHS.get(name)
         if limit and len(value) > limit:
             raise RowRejected(_("%(column)s is longer than %(n)d characters.",
@@ -460,13 +462,20 @@ class _LinesByNumber:
         self._db.execute("CREATE TABLE lines (field TEXT, number TEXT, line INTEGER, PRIMARY KEY (field, number))"
                          " WITHOUT ROWID")
 
-    def get(self, field_name: str, number: str) -> int | None:
-        found = self._db.execute("SELECT line FROM lines WHERE field = ? AND number = ?",
-                                 (field_name, number)).fetchone()
-        return None if found is None else found[0]
+    def lines_of(self, wanted: dict[str, set[str]]) -> dict[str, dict[str, int]]:
+        """For each field, the line of each of the `wanted` numbers imported so far: a query per field
+        and batch, not per row."""
+        found: dict[str, dict[str, int]] = {name: {} for name in wanted}
+        for name, numbers in wanted.items():
+            for chunk in _batches(iter(sorted(numbers)), 500):  # SQLite's old limit: 999 parameters a statement
+                found[name].update(self._db.execute(
+                    f"SELECT number, line FROM lines WHERE field = ? AND number IN ({', '.join('?' * len(chunk))})",
+                    (name, *chunk)))
+        return found
 
-    def set(self, field_name: str, number: str, line: int) -> None:
-        self._db.execute("INSERT OR REPLACE INTO lines VALUES (?, ?, ?)", (field_name, number, line))
+    def add(self, lines: list[tuple[str, str, int]]) -> None:
+        """Keep (field, number, line) of a batch's rows."""
+        self._db.executemany("INSERT OR REPLACE INTO lines VALUES (?, ?, ?)", lines)
 
     def close(self) -> None:
         self._db.close()
@@ -482,16 +491,20 @@ class _Importer:
         self.site_ids = {site.name.strip().lower(): site.id for site in organisation.sites}
         self.given = layout.device_fields
         self.imported_at = _LinesByNumber()
+        # The lines of the file that imported the batch's serial and asset numbers, earlier batches' read
+        # from `imported_at` when the batch is looked up, this batch's added row by row, all kept there
+        # when the batch is written (`write_new`).
+        self.imported_on: dict[str, dict[str, int]] = {name: {} for name in IDENTIFIERS}
+        self.lines_read: list[tuple[str, str, int]] = []
         # The inventory's devices with a serial or asset number of the batch being read: number → device id.
         self.known: dict[str, dict[str, int]] = {name: {} for name in IDENTIFIERS}
         # The batch's new devices, checked, written together at its end (`write_new`).
         self.new: list[services.DeviceData] = []
 
-    def look_up(self, rows: list[tuple[int, list[str]]]) -> None:
+    def look_up(self, rows: list[tuple[int, Row]]) -> None:
         """Find the devices the rows of a batch describe again, in one query rather than one per row."""
         wanted: dict[str, set[str]] = {name: set() for name in IDENTIFIERS}
-        for _line, cells in rows:
-            row = Row(self.layout, cells)
+        for _line, row in rows:
             for name in IDENTIFIERS:
                 try:
                     value = row.text(name)
@@ -500,6 +513,7 @@ class _Importer:
                 if value:
                     wanted[name].add(value)
         self.known = services.devices_numbered(self.organisation.id, wanted)
+        self.imported_on = self.imported_at.lines_of(wanted)
 
     def existing(self, data: services.DeviceData) -> Device | None:
         """The device a row describes again: same owner and serial number, else same asset number."""
@@ -517,12 +531,12 @@ class _Importer:
             if getattr(device, name):
                 known[getattr(device, name)] = device.id
 
-    def row(self, line: int, cells: list[str]) -> tuple[str, services.DeviceData]:
+    def row(self, line: int, row: Row) -> tuple[str, services.DeviceData]:
         """Create or update the row's device: ("create" | "update", its data), or RowRejected/RuleViolation."""
-        data = device_data(Row(self.layout, cells), self.default_category, self.site_ids)
+        data = device_data(row, self.default_category, self.site_ids)
         for name in IDENTIFIERS:
             number = getattr(data, name)
-            first = self.imported_at.get(name, number) if number else None
+            first = self.imported_on[name].get(number) if number else None
             if first is not None:
                 raise RowRejected(_("Duplicate of line %(line)d (same %(field)s).", line=first,
                                     field=_("serial number") if name == "serial_number" else _("asset number")))
@@ -539,8 +553,9 @@ class _Importer:
             db.session.flush()
             self._renumbered(device)
         for name in IDENTIFIERS:
-            if getattr(data, name):
-                self.imported_at.set(name, getattr(data, name), line)
+            if number := getattr(data, name):
+                self.imported_on[name][number] = line
+                self.lines_read.append((name, number, line))
         return ("create" if device is None else "update"), data
 
     def write_new(self) -> None:
@@ -548,12 +563,14 @@ class _Importer:
         large import's time)."""
         services.insert_devices(self.actor, self.organisation, self.new)
         self.new = []
+        self.imported_at.add(self.lines_read)
+        self.lines_read = []
 
 
-def _batches(rows: Iterator[tuple[int, list[str]]], size: int) -> Iterator[list[tuple[int, list[str]]]]:
+def _batches(items: Iterator[T], size: int) -> Iterator[list[T]]:
     batch = []
-    for row in rows:
-        batch.append(row)
+    for item in items:
+        batch.append(item)
         if len(batch) == size:
             yield batch
             batch = []
@@ -582,14 +599,14 @@ def import_devices(actor: User, organisation: Organisation, path: Path,
         # New devices are flushed per batch, not before each look-up: a look-up could only find one
         # of them through a serial or asset number of this file, which is refused as a duplicate first.
         with db.session.no_autoflush, closing(importer.imported_at):
-            for batch in _batches(csv_file.rows(), batch_size):
+            for batch in _batches(((line, Row(layout, cells)) for line, cells in csv_file.rows()), batch_size):
                 importer.look_up(batch)
-                for line, cells in batch:
+                for line, row in batch:
                     summary.read += 1
                     try:
-                        action, data = importer.row(line, cells)
+                        action, data = importer.row(line, row)
                     except (RowRejected, RuleViolation) as error:
-                        summary.rejected.append(Rejection(line, str(error), cells))
+                        summary.rejected.append(Rejection(line, str(error), row.cells))
                     else:
                         if action == "create":
                             summary.created += 1

@@ -166,6 +166,26 @@ def test_each_rule_rejects_a_row_with_its_line_and_reason(manager, tmp_path, eng
     assert other.category is DeviceCategory.OTHER
 
 
+def test_a_duplicate_is_refused_with_its_line_whichever_batch_read_the_first(manager, tmp_path, english):
+    # Batches of two rows: each duplicate repeats a number imported one or more batches before it.
+    path = template_file(
+        tmp_path,
+        laptop("SN-1", asset_number="INV-1"), laptop("SN-2"),
+        laptop("SN-3"), laptop("SN-4", asset_number="INV-4"),
+        laptop("SN-1"), laptop("SN-5", asset_number="INV-4"),
+        laptop("SN-6", asset_number="INV-1"), laptop("SN-3"),
+    )
+    summary = imports.import_devices(manager, manager.organisation, path, batch_size=2)
+    db.session.commit()
+
+    assert (summary.read, summary.created) == (8, 4)
+    assert reasons(summary) == {6: "Duplicate of line 2 (same serial number).",
+                                7: "Duplicate of line 5 (same asset number).",
+                                8: "Duplicate of line 2 (same asset number).",
+                                9: "Duplicate of line 4 (same serial number)."}
+    assert sorted(device.serial_number for device in devices()) == ["SN-1", "SN-2", "SN-3", "SN-4"]
+
+
 @pytest.mark.parametrize("value, category", [
     ("Portable", DeviceCategory.LAPTOP), ("ordinateur PORTABLE", DeviceCategory.LAPTOP),
     ("Unité centrale", DeviceCategory.DESKTOP), ("PC", DeviceCategory.DESKTOP),
