@@ -19,6 +19,7 @@ from sqlalchemy import event, insert, inspect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from core import bulk
 from core.extensions import db
 from core.models import Audited, AuditEntry, User, utcnow
 
@@ -76,8 +77,7 @@ def record_created(actor: User | None, object_type_name: str, created: list[tupl
     if not created:
         return
     common = _entry_values(actor, f"{object_type_name}.created", None, None)
-    # The table, not the class: an ORM bulk insert would pass each entry through the mapper first.
-    db.session.execute(insert(AuditEntry.__table__), [
+    bulk.insert_rows(AuditEntry.__table__, [
         {**common, "object_type": object_type_name, "object_id": object_id,
          "organisation_id": organisation_id, "object_label": label[:300]}
         for object_id, organisation_id, label in created])

@@ -318,6 +318,8 @@ GB_PER_UNIT = {"mo": Decimal(1) / 1024, "mb": Decimal(1) / 1024, "mib": Decimal(
 
 def parse_size_gb(value: str, default_unit: str) -> int:
     """“8”, “8 Go”, “8192 Mo”, “1 To” → whole gigabytes; a bare number is in `default_unit`."""
+    if default_unit == "gb" and value.isascii() and value.isdigit() and len(value) < 10:
+        return int(value)  # most cells, “8” or “256”: no unit or decimals to read
     match = SIZE.match(value.strip().lower())
     if match is None:
         raise ValueError(value)
@@ -334,7 +336,8 @@ class Row:
         self.layout = layout
         self.cells = cells
         # Each field's cell, stripped, read once: a row is asked for some twenty fields.
-        self.values = {name: cells[index].strip() for name, index in layout.columns.items() if index < len(cells)}
+        count = len(cells)
+        self.values = {name: cells[index].strip() for name, index in layout.columns.items() if index < count}
 
     def text(self, name: str) -> str:
         value = self.values.get(name, "")

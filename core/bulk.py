@@ -1,0 +1,39 @@
+"""Writing thousands of rows at once (an import's devices and their audit entries).
+
+SQLAlchemy's executemany converts each row on its own: it builds the row's parameters, runs every
+column's converter and evaluates the defaults row by row. For a batch of 500 devices that work took
+longer than the database's own insert (measured in bench.imports). `insert_rows` sends the same
+statement, compiled by SQLAlchemy for the session's database, with the same converters, applied a
+column at a time."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Table, insert
+
+from core.extensions import db
+
+
+def insert_rows(table: Table, rows: list[dict[str, Any]]) -> None:
+    """INSERT `rows` (each a dict of the same columns) into `table` in the session's transaction, in one
+    executemany. A column left out gets its default, evaluated once for all the rows (a creation time is
+    then the batch's)."""
+    if not rows:
+        return
+    dialect = db.session.get_bind().dialect
+    compiled = insert(table).compile(dialect=dialect, column_keys=list(rows[0]))
+    names = compiled.positiontup if compiled.positional else list(compiled.binds)
+    columns = []  # each column's values, converted for the database
+    for name in names:
+        processor = table.c[name].type.dialect_impl(dialect).bind_processor(dialect) or (lambda value: value)
+        if name in rows[0]:
+            columns.append([processor(row[name]) for row in rows])
+        else:
+            # The statement also names the columns left out that have a default in Python. SQLAlchemy
+            # wraps a callable default to take the execution context, which none of ours reads.
+            default = table.c[name].default
+            value = processor(default.arg if default.is_scalar else default.arg(None))
+            columns.append([value] * len(rows))
+    parameters = (list(zip(*columns)) if compiled.positional
+                  else [dict(zip(names, values)) for values in zip(*columns)])
+    db.session.connection().exec_driver_sql(compiled.string, parameters)
