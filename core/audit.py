@@ -77,6 +77,8 @@ def record_created(actor: User | None, object_type_name: str, created: list[tupl
     if not created:
         return
     common = _entry_values(actor, f"{object_type_name}.created", None, None)
+    # The time and the (empty) changes are left to their defaults, which insert_rows gives once.
+    del common["at"], common["changes"]
     bulk.insert_rows(AuditEntry.__table__, [
         {**common, "object_type": object_type_name, "object_id": object_id,
          "organisation_id": organisation_id, "object_label": label[:300]}
