@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateTimeLocalField, IntegerField, SelectField, SelectMultipleField, StringField,
-                     SubmitField, TextAreaField)
+from wtforms import BooleanField, DateTimeLocalField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from core.forms import options
+from marketplace.forms.catalogue import MultiCheckboxField
 from reuse.models import CATEGORY_LABELS
 
 
@@ -18,11 +17,6 @@ class CampaignForm(FlaskForm):
     deadline = DateTimeLocalField(_l("Deadline for the members' needs (Paris time)"), format="%Y-%m-%dT%H:%M",
                                   validators=[DataRequired()])
     submit = SubmitField(_l("Open the campaign"))
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class CampaignLineForm(FlaskForm):

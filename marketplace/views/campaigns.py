@@ -5,7 +5,6 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.orm import contains_eager
 
 from core import permissions
 from core.errors import RuleViolation
@@ -17,8 +16,10 @@ from core.views.helpers import attempt
 from marketplace.forms.campaigns import AwardForm, CampaignForm, CampaignLineForm, DeadlineForm, ParticipationForm
 from marketplace.models import Campaign, CampaignLine, CatalogueOffer, Order
 from marketplace.services import campaigns as service
+from marketplace.services import catalogue as catalogue_service
+from marketplace.services.catalogue import CatalogueFilters
 from marketplace.views import bp
-from reuse.models import DeviceCategory
+from reuse.models import CATEGORY_LABELS, DeviceCategory
 
 
 def _campaign(campaign_id: int) -> Campaign:
@@ -40,11 +41,22 @@ def _back(campaign: Campaign):
     return redirect(url_for("marketplace.campaign", campaign_id=campaign.id))
 
 
-def _offer_choices() -> list:
-    offers = db.session.scalars(select(CatalogueOffer).join(CatalogueOffer.supplier).where(
-        CatalogueOffer.active.is_(True), CatalogueOffer.stock > 0).options(contains_eager(CatalogueOffer.supplier))
-        .order_by(CatalogueOffer.brand, CatalogueOffer.model)).all()
-    return options((o.id, f"{o} · {o.supplier.name}") for o in offers if permissions.may(current_user, "catalogue.view", o))
+# The coordinator ticks a line's eligible offers among those the catalogue shows, found by a search: the
+# whole catalogue as one list of checkboxes (10,000 offers at ten times the territory) took two seconds.
+OFFERS_LISTED = 50
+
+
+def _offer_search() -> CatalogueFilters:
+    """The coordinator's search for eligible offers, from the campaign page's query string."""
+    category = request.args.get("offers_category", "")
+    known = category in {c.value for c in DeviceCategory}
+    return CatalogueFilters(text=request.args.get("offers_q", "").strip()[:100],
+                            category=DeviceCategory(category) if known else None)
+
+
+def _offer_choices(offers) -> list:
+    return options((o.id, f"{o} · {o.supplier.name}") for o in offers
+                   if permissions.may(current_user, "catalogue.view", o))
 
 
 @bp.get("/campaigns")
@@ -83,8 +95,16 @@ def new_campaign():
 def campaign(campaign_id: int, line_form: CampaignLineForm | None = None, status: int = 200):
     campaign = _campaign(campaign_id)
     line_form = line_form or CampaignLineForm()
-    # Every offer of the catalogue: only the coordinator, who adds lines, is shown the form.
-    line_form.offers.choices = _offer_choices() if permissions.may(current_user, "campaign.manage", campaign) else []
+    # Only the coordinator, who adds lines, is shown the form and the catalogue offers it searched for.
+    offer_search, more_offers = _offer_search(), False
+    ticked = list(line_form.offers.choices or [])  # a refused form's offers stay listed, ticked
+    line_form.offers.choices = []
+    if permissions.may(current_user, "campaign.manage", campaign):
+        query, _from_index = catalogue_service.visible_offers(offer_search, current_user)
+        offers = db.session.scalars(query.limit(OFFERS_LISTED + 1)).all()
+        ticked_ids = {choice.value for choice in ticked}
+        line_form.offers.choices = ticked + _offer_choices(o for o in offers[:OFFERS_LISTED] if o.id not in ticked_ids)
+        more_offers = len(offers) > OFFERS_LISTED
     sites = options((s.id, s.name) for s in current_user.organisation.sites)
     award_forms = {}
     for line in campaign.lines:
@@ -102,6 +122,8 @@ def campaign(campaign_id: int, line_form: CampaignLineForm | None = None, status
         is_open=service.census_open(campaign),
         orders=[o for o in orders if permissions.may(current_user, "order.view", o)],
         suppliers=sorted({o.supplier for o in orders}, key=lambda s: s.name),
+        offer_search=offer_search, more_offers=more_offers, offers_listed=OFFERS_LISTED,
+        categories=CATEGORY_LABELS,
     ), status
 
 
@@ -111,7 +133,10 @@ def add_campaign_line(campaign_id: int):
     campaign_ = _campaign(campaign_id)
     permissions.require(current_user, "campaign.manage", campaign_)
     form = CampaignLineForm()
-    form.offers.choices = _offer_choices()
+    # The ticked offers that the catalogue shows the coordinator: a search found them, any of them may be kept.
+    query, _from_index = catalogue_service.visible_offers()
+    form.offers.choices = _offer_choices(db.session.scalars(query.where(
+        CatalogueOffer.id.in_(request.form.getlist("offers", type=int)))).all())
     if not form.validate_on_submit():
         return campaign(campaign_id, line_form=form, status=422)
     offers = db.session.scalars(select(CatalogueOffer).where(CatalogueOffer.id.in_(form.offers.data or []))).all()

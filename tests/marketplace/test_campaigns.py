@@ -190,3 +190,49 @@ def test_the_campaign_page_through_http(client, login, coordinator, offer):
     assert "Votre besoin est enregistré" in response.get_data(as_text=True)
     db.session.expire_all()
     assert line.total_quantity == 6
+
+
+def test_the_coordinator_finds_a_lines_offers_by_a_search_and_may_tick_any_it_found(client, login, coordinator):
+    import re
+
+    supplier = OrganisationFactory(is_ess=True)
+    laptops = [CatalogueOfferFactory(supplier=supplier, unit_price=Decimal(300 + n)) for n in range(55)]
+    monitor = CatalogueOfferFactory(supplier=supplier, category=DeviceCategory.MONITOR, brand="Iiyama",
+                                    model="ProLite XUB2493", unit_price=Decimal("900.00"))
+    withdrawn = CatalogueOfferFactory(supplier=supplier, active=False, brand="Iiyama", model="ProLite retiré")
+    campaign = service.create_campaign(coordinator, coordinator.organisation, "Écrans 2027", "",
+                                       utcnow() + timedelta(days=10))
+    db.session.commit()
+    login(coordinator)
+    url = f"/marketplace/campaigns/{campaign.id}"
+
+    def listed(**search) -> list[int]:
+        page = client.get(url, query_string=search).get_data(as_text=True)
+        return [int(value) for value in re.findall(r'name="offers" type="checkbox" value="(\d+)"', page)], page
+
+    # The catalogue's order (cheapest first), fifty at most, and a hint that the search finds the others.
+    offers, page = listed()
+    assert offers == [offer.id for offer in laptops[:50]]
+    assert "Seules les 50 premières offres trouvées sont listées" in page
+    offers, page = listed(offers_category="monitor")
+    assert offers == [monitor.id] and "Seules les" not in page
+    assert listed(offers_q="prolite")[0] == [monitor.id]  # the withdrawn offer is not in the catalogue
+    assert listed(offers_q="introuvable")[0] == []
+
+    # An offer beyond the first fifty, found by a search, is accepted with the line.
+    line = {"title": "Portable 14 pouces", "specification": "i5, SSD", "category": "laptop",
+            "min_total_quantity": "5"}
+    response = client.post(url + "/lines", data={**line, "offers": [str(laptops[54].id), str(monitor.id)]})
+    assert response.status_code == 302
+    assert {offer.id for offer in campaign.lines[0].eligible_offers} == {laptops[54].id, monitor.id}
+    # An offer the catalogue does not show is refused, and the form comes back with what was typed.
+    response = client.post(url + "/lines", data={**line, "offers": [str(withdrawn.id)]})
+    assert response.status_code == 422
+    assert len(campaign.lines) == 1 and 'value="Portable 14 pouces"' in response.get_data(as_text=True)
+
+
+def test_a_member_is_not_shown_the_search_for_offers(client, login, coordinator, offer):
+    campaign, _line = open_campaign(coordinator, offer)
+    login(member("Ville d'Ivry"))
+    page = client.get(f"/marketplace/campaigns/{campaign.id}").get_data(as_text=True)
+    assert 'name="offers_q"' not in page and 'name="offers"' not in page
