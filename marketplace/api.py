@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from flask import g, jsonify, request
 from sqlalchemy import and_, or_, select
 
-from core.api import bp, page_args, paginated, require
+from core.api import bp, paginated, require
 from core.errors import RuleViolation, api_error
 from core.extensions import db
 from core.models import Organisation, Role, Site, ValidationStatus, utcnow
@@ -213,12 +213,14 @@ def catalogue_offer(offer_id: int):
 @bp.get("/campaigns")
 def campaigns():
     require("campaign.list")
-    visible = campaign_service.visible_campaigns(g.api_user)
-    db.session.commit()  # a campaign past its deadline is now frozen
-    page, per_page = page_args()
-    shown = visible[(page - 1) * per_page:page * per_page]
-    return jsonify({"items": [campaign_json(campaign) for campaign in shown], "page": page, "per_page": per_page,
-                    "total": len(visible)})
+
+    def frozen_if_due(campaign: Campaign) -> dict:
+        campaign_service.freeze_if_due(campaign)  # a campaign past its deadline is answered frozen
+        return campaign_json(campaign)
+
+    answer = paginated(campaign_service.visible_campaigns(g.api_user), frozen_if_due)
+    db.session.commit()
+    return jsonify(answer)
 
 
 def _campaign_or_404(campaign_id: int) -> Campaign:

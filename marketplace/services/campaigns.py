@@ -7,7 +7,7 @@ from collections import defaultdict
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Select, false, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from core import audit, permissions
@@ -244,14 +244,13 @@ def cancel_campaign(actor: User, campaign: Campaign) -> None:
     _tell_members(campaign, _("The campaign is cancelled."))
 
 
-def visible_campaigns(user: User) -> list[Campaign]:
-    campaigns = db.session.scalars(select(Campaign).options(joinedload(Campaign.coordinator),
-                                                            selectinload(Campaign.lines))
-                                   .order_by(Campaign.deadline.desc())).all()
-    visible = [c for c in campaigns if permissions.may(user, "campaign.view", c)]
-    for campaign in visible:
-        freeze_if_due(campaign)
-    return visible
+def visible_campaigns(user: User) -> Select:
+    """The campaigns `user` may see, the latest deadline first: all of them for the public buyers and
+    the admins (whom "campaign.view" lets see any), none for the others. A query, so that lists page it;
+    the caller freezes the listed campaigns whose deadline passed (`freeze_if_due`)."""
+    query = (select(Campaign).options(joinedload(Campaign.coordinator), selectinload(Campaign.lines))
+             .order_by(Campaign.deadline.desc(), Campaign.id.desc()))
+    return query if permissions.may(user, "campaign.list") else query.where(false())
 
 
 def my_participations(user: User, campaign: Campaign) -> dict[int, list[Participation]]:

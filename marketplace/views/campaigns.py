@@ -44,6 +44,7 @@ def _back(campaign: Campaign):
 # The coordinator ticks a line's eligible offers among those the catalogue shows, found by a search: the
 # whole catalogue as one list of checkboxes (10,000 offers at ten times the territory) took two seconds.
 OFFERS_LISTED = 50
+PAGE_SIZE = 25  # campaigns listed per page
 
 
 def _offer_search() -> CatalogueFilters:
@@ -63,12 +64,14 @@ def _offer_choices(offers) -> list:
 @login_required
 def campaigns():
     permissions.require(current_user, "campaign.list")
-    visible = service.visible_campaigns(current_user)
-    page = render_template("marketplace/campaigns/list.html", campaigns=visible)
+    page = db.paginate(service.visible_campaigns(current_user), per_page=PAGE_SIZE, error_out=False)
+    for listed in page.items:
+        service.freeze_if_due(listed)
+    html = render_template("marketplace/campaigns/list.html", page=page)
     # A campaign whose deadline passed is now frozen. Committed once the page is rendered, since a commit
     # expires every campaign and the page would load each one again.
     db.session.commit()
-    return page
+    return html
 
 
 @bp.route("/campaigns/new", methods=["GET", "POST"])

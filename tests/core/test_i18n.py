@@ -72,6 +72,36 @@ def test_money_and_numbers_are_written_exactly_as_babel_writes_them(app, locale)
                 assert number(value, digits) == format_decimal(value, format=pattern), (value, digits)
 
 
+def test_dates_are_written_exactly_as_babel_writes_them_in_each_locale(app):
+    """core.i18n keeps Babel's text of each date it wrote: the kept text must be Babel's, for the locale
+    and format asked, dates and times alike, whichever locale asked first."""
+    from datetime import datetime, timedelta, timezone
+
+    from flask_babel import format_date, format_datetime
+
+    from core.i18n import formatted_date, formatted_datetime
+
+    moments = [datetime(2026, 3, 29, 0, 30, tzinfo=timezone.utc) + timedelta(hours=7 * n) for n in range(40)]
+    days = [date(2025, 12, 31) + timedelta(days=n) for n in range(40)]
+    for _round in range(2):  # the second round reads what the first kept
+        for locale in ("fr", "en"):
+            with app.test_request_context(), force_locale(locale):
+                for fmt in ("short", "medium", "long"):
+                    assert [formatted_date(day, fmt) for day in days] == [format_date(day, fmt) for day in days]
+                    assert [formatted_datetime(moment, fmt) for moment in moments] == \
+                        [format_datetime(moment, fmt) for moment in moments]
+                    assert [formatted_date(moment, fmt) for moment in moments] == \
+                        [format_date(moment, fmt) for moment in moments]
+    with app.test_request_context():
+        with force_locale("fr"):
+            assert formatted_date(date(2026, 11, 23), "long") == "23 novembre 2026"
+            # 23:30 UTC on 31 March is already 1 April in Paris.
+            assert formatted_date(datetime(2026, 3, 31, 23, 30, tzinfo=timezone.utc), "long") == "1 avril 2026"
+        with force_locale("en"):
+            assert formatted_date(date(2026, 11, 23), "long") == "November 23, 2026"
+        assert formatted_date(None) == formatted_datetime(None) == ""
+
+
 def test_french_is_the_default_and_english_complete(client):
     assert 'lang="fr"' in client.get("/login").get_data(as_text=True)
     assert "Se connecter" in client.get("/login").get_data(as_text=True)

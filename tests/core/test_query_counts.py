@@ -181,7 +181,7 @@ PAGES = {
     "tenders": Page("/procurement/tenders", Role.SUPPLIER, _tenders, listed=20),
     "contracts": Page("/procurement/contracts", Role.PROCUREMENT_OFFICER, _contracts, listed=50),
     "orders": Page("/marketplace/orders", Role.PROCUREMENT_OFFICER, _orders, listed=30),
-    "group orders": Page("/marketplace/campaigns", Role.PROCUREMENT_OFFICER, _campaigns),
+    "group orders": Page("/marketplace/campaigns", Role.PROCUREMENT_OFFICER, _campaigns, listed=25),
     "organisations": Page("/organisations", Role.PROCUREMENT_OFFICER, _organisations, listed=50),
     # Dashboards list the first five tenders of each stage and every open group order.
     "admin dashboard": Page("/dashboard", Role.ADMIN, _admin_dashboard, listed=5),

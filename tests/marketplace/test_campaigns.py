@@ -236,3 +236,25 @@ def test_a_member_is_not_shown_the_search_for_offers(client, login, coordinator,
     login(member("Ville d'Ivry"))
     page = client.get(f"/marketplace/campaigns/{campaign.id}").get_data(as_text=True)
     assert 'name="offers_q"' not in page and 'name="offers"' not in page
+
+
+def test_the_list_pages_the_campaigns_latest_deadline_first_and_freezes_those_it_shows(client, login, coordinator):
+    now = utcnow()
+    campaigns = [service.create_campaign(coordinator, coordinator.organisation, f"Campagne {n:02d}", "",
+                                         now + timedelta(days=10)) for n in range(30)]
+    for n, campaign in enumerate(campaigns):
+        campaign.deadline = now + timedelta(days=n - 2, hours=1)  # the first two are past their deadline
+    db.session.commit()
+    login(coordinator)
+
+    first = client.get("/marketplace/campaigns").get_data(as_text=True)
+    second = client.get("/marketplace/campaigns?page=2").get_data(as_text=True)
+    shown_first = [c.title for c in campaigns if f">{c.title}<" in first]
+    shown_second = [c.title for c in campaigns if f">{c.title}<" in second]
+    assert shown_first == [f"Campagne {n:02d}" for n in range(5, 30)] and "30 commandes groupées" in first
+    assert shown_second == [f"Campagne {n:02d}" for n in range(5)] and "Page 2 sur 2" in second
+    # The two whose deadline passed were on the second page, which froze them.
+    db.session.expire_all()
+    assert [c.status for c in campaigns[:3]] == [CampaignStatus.FROZEN, CampaignStatus.FROZEN, CampaignStatus.OPEN]
+    # Newest deadline first on the page too.
+    assert first.index("Campagne 29") < first.index("Campagne 05")
