@@ -20,6 +20,7 @@ from reuse.views import bp
 from reuse.views.devices import devices_from_request
 
 PAGE_SIZE = 50
+OWN_PAGE_SIZE = 10  # the organisation's own offers, listed below the others
 TEXT_FILTER_LENGTH = 100
 
 
@@ -59,8 +60,10 @@ def offers():
     query, text_from_index = services.offers_to_request_matching(current_user, text)
     # Eligibility reads each offer's devices: they come in one more query for the whole page.
     page = db.paginate(query.options(selectinload(Offer.devices)), per_page=PAGE_SIZE, error_out=False)
-    own = db.session.scalars(select(Offer).where(Offer.organisation_id == current_user.organisation_id)
-                             .order_by(Offer.published_at.desc())).all()
+    # The organisation's own offers, newest first, paged apart (a commune publishes hundreds over the years).
+    own = db.paginate(select(Offer).where(Offer.organisation_id == current_user.organisation_id)
+                      .order_by(Offer.published_at.desc(), Offer.id.desc()),
+                      page=request.args.get("own_page", 1, type=int), per_page=OWN_PAGE_SIZE, error_out=False)
     return render_template("reuse/offers.html", page=page, own_offers=own, text=text,
                            text_from_index=text_from_index,
                            eligibility={offer.id: services.eligibility(offer, current_user.organisation)

@@ -220,3 +220,24 @@ def test_the_expire_command_returns_uncollected_units(app, owner, beneficiary):
     assert result.exit_code == 0 and "1 request(s) expired." in result.output
     db.session.expire_all()
     assert reuse_request.status is RequestStatus.EXPIRED and offer.available == 1
+
+
+def test_the_surplus_list_pages_the_organisations_own_offers_newest_first(client, login, owner):
+    offers = []
+    for n in range(12):
+        offer = services.create_offer(owner, [DeviceFactory(organisation=owner.organisation, reformed=True)],
+                                      f"Lot numéro {n:02d}")
+        offer.published_at = utcnow() - timedelta(days=12 - n)
+        offers.append(offer)
+    db.session.commit()
+    login(owner)
+
+    first = client.get("/reuse/offers").get_data(as_text=True)
+    second = client.get("/reuse/offers?own_page=2").get_data(as_text=True)
+    assert [n for n in range(12) if f">Lot numéro {n:02d}<" in first.split('id="own-offers"')[1]] == list(range(2, 12))
+    assert [n for n in range(12) if f">Lot numéro {n:02d}<" in second.split('id="own-offers"')[1]] == [0, 1]
+    assert first.split('id="own-offers"')[1].index("Lot numéro 11") < first.split('id="own-offers"')[1].index(
+        "Lot numéro 02")
+    # Its own pagination, named apart from the list above it, keeps the other list's parameters.
+    assert 'aria-label="Pages des offres de mon organisation"' in first and "own_page=2" in first
+    assert "q=laptop&amp;own_page=2" in client.get("/reuse/offers?q=laptop").get_data(as_text=True)
