@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_
+from sqlalchemy.orm import joinedload
 
 from core import search
 from core.territory import commune_for
@@ -33,6 +34,7 @@ def document(offer: CatalogueOffer) -> search.Document:
 
 search.register(search.Kind(
     name="catalogue_offer", model=CatalogueOffer, label=_l("Catalogue offers"), view_action="catalogue.view",
+    loaded_with=(joinedload(CatalogueOffer.supplier),),
     url=lambda offer: url_for("marketplace.catalogue_offer", offer_id=offer.id),
     document=document,
     sql_match=lambda text: or_(CatalogueOffer.brand.icontains(text, autoescape=True),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_
+from sqlalchemy.orm import joinedload
 
 from core import search
 from core.territory import commune_for
@@ -42,6 +43,7 @@ def clause_document(clause: Clause) -> search.Document | None:
 
 search.register(search.Kind(
     name="tender", model=Tender, label=_l("Tenders"), view_action="tender.view",
+    loaded_with=(joinedload(Tender.buyer),),
     url=lambda tender: url_for("procurement.tender", tender_id=tender.id),
     document=tender_document,
     sql_match=lambda text: or_(Tender.title.icontains(text, autoescape=True),

@@ -7,6 +7,7 @@ from datetime import datetime
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_
+from sqlalchemy.orm import joinedload, selectinload
 
 from core import search
 from core.models import OrganisationKind, User
@@ -52,6 +53,7 @@ def audience(user: User, now: datetime):
 
 search.register(search.Kind(
     name="device_offer", model=Offer, label=_l("Devices offered for reuse"), view_action="offer.view",
+    loaded_with=(joinedload(Offer.organisation), selectinload(Offer.requests)),
     url=lambda offer: url_for("reuse.offer", offer_id=offer.id),
     document=document,
     sql_match=lambda text: or_(Offer.title.icontains(text, autoescape=True),

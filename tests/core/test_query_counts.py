@@ -15,7 +15,7 @@ import factory
 import pytest
 from sqlalchemy import event
 
-from core import permissions
+from core import permissions, search
 from core.extensions import db
 from core.models import Role, utcnow
 from marketplace.models import Campaign, CampaignStatus, Order, OrderLine, OrderStatus
@@ -118,6 +118,15 @@ def _catalogue(reader, n):
     return [CatalogueOfferFactory(model=f"Latitude QC{next(_NUMBERS):05d}").model for _ in range(n)]
 
 
+def _catalogue_indexed(reader, n):
+    """Catalogue offers, in the search index already (a search applies what waits in the outbox first);
+    each shows by its number ("Latitude" is highlighted)."""
+    models = _catalogue(reader, n)
+    db.session.commit()
+    search.drain()
+    return [model.split()[-1] for model in models]
+
+
 def _inventory(reader, n):
     return [DeviceFactory(organisation=reader.organisation, serial_number=f"QCSN{next(_NUMBERS):05d}").serial_number
             for _ in range(n)]
@@ -183,6 +192,7 @@ PAGES = {
     "orders": Page("/marketplace/orders", Role.PROCUREMENT_OFFICER, _orders, listed=30),
     "group orders": Page("/marketplace/campaigns", Role.PROCUREMENT_OFFICER, _campaigns, listed=25),
     "organisations": Page("/organisations", Role.PROCUREMENT_OFFICER, _organisations, listed=50),
+    "search results": Page("/search?q=latitude", Role.PROCUREMENT_OFFICER, _catalogue_indexed, listed=20),
     # Dashboards list the first five tenders of each stage and every open group order.
     "admin dashboard": Page("/dashboard", Role.ADMIN, _admin_dashboard, listed=5),
     "procurement officer dashboard": Page("/dashboard", Role.PROCUREMENT_OFFICER, _officer_dashboard),
