@@ -229,6 +229,10 @@ def test_the_coordinator_finds_a_lines_offers_by_a_search_and_may_tick_any_it_fo
     response = client.post(url + "/lines", data={**line, "offers": [str(withdrawn.id)]})
     assert response.status_code == 422
     assert len(campaign.lines) == 1 and 'value="Portable 14 pouces"' in response.get_data(as_text=True)
+    # A form refused for another reason keeps the offer it ticked listed and ticked, found by a search or not.
+    response = client.post(url + "/lines", data={**line, "title": "", "offers": [str(laptops[54].id)]})
+    assert response.status_code == 422
+    assert re.search(rf'<input checked[^>]*value="{laptops[54].id}"', response.get_data(as_text=True))
 
 
 def test_a_member_is_not_shown_the_search_for_offers(client, login, coordinator, offer):
