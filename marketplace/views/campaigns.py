@@ -99,11 +99,11 @@ def campaign(campaign_id: int, line_form: CampaignLineForm | None = None, status
     campaign = _campaign(campaign_id)
     line_form = line_form or CampaignLineForm()
     # Only the coordinator, who adds lines, is shown the form and the catalogue offers it searched for.
-    offer_search, more_offers = _offer_search(), False
+    offer_search, more_offers, offers_from_index = _offer_search(), False, True
     ticked = list(line_form.offers.choices or [])  # a refused form's offers stay listed, ticked
     line_form.offers.choices = []
     if permissions.may(current_user, "campaign.manage", campaign):
-        query, _from_index = catalogue_service.visible_offers(offer_search, current_user)
+        query, offers_from_index = catalogue_service.visible_offers(offer_search, current_user)
         offers = db.session.scalars(query.limit(OFFERS_LISTED + 1)).all()
         ticked_ids = {choice.value for choice in ticked}
         line_form.offers.choices = ticked + _offer_choices(o for o in offers[:OFFERS_LISTED] if o.id not in ticked_ids)
@@ -126,6 +126,7 @@ def campaign(campaign_id: int, line_form: CampaignLineForm | None = None, status
         orders=[o for o in orders if permissions.may(current_user, "order.view", o)],
         suppliers=sorted({o.supplier for o in orders}, key=lambda s: s.name),
         offer_search=offer_search, more_offers=more_offers, offers_listed=OFFERS_LISTED,
+        text_from_index=offers_from_index,
         categories=CATEGORY_LABELS,
     ), status
 

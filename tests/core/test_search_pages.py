@@ -227,6 +227,25 @@ def test_the_catalogue_filter_answers_from_the_index_then_from_sql(app, client, 
     assert "reconditionné 24 pouces" in page and "filaire" not in page and SIMPLE_MATCHING in page
 
 
+def test_the_group_orders_offer_search_answers_from_the_index_then_from_sql(app, client, buyer):
+    from datetime import timedelta
+
+    from core.models import utcnow
+    from marketplace.services import campaigns
+
+    CatalogueOfferFactory(brand="Écran", model="reconditionné 24 pouces")
+    CatalogueOfferFactory(brand="Clavier", model="filaire")
+    campaign = campaigns.create_campaign(buyer, buyer.organisation, "Écrans 2027", "", utcnow() + timedelta(days=9))
+    db.session.commit()
+    log_in(client, buyer)
+    url = f"/marketplace/campaigns/{campaign.id}"
+    page = page_of(client, url, offers_q="ecrans reconditionnes")
+    assert "reconditionné 24 pouces" in page and "filaire" not in page and SIMPLE_MATCHING not in page
+    break_index(app)
+    page = page_of(client, url, offers_q="reconditionné")
+    assert "reconditionné 24 pouces" in page and "filaire" not in page and SIMPLE_MATCHING in page
+
+
 def test_the_tenders_filter_answers_from_the_index_then_from_sql(app, client, buyer):
     published_tender(reference="VITRY-ECRANS", title="Écrans reconditionnés pour les écoles")
     published_tender(reference="VITRY-SERVEURS", title="Serveurs")
