@@ -139,11 +139,11 @@ def add_campaign_line(campaign_id: int):
     form = CampaignLineForm()
     # The ticked offers that the catalogue shows the coordinator: a search found them, any of them may be kept.
     query, _from_index = catalogue_service.visible_offers()
-    form.offers.choices = _offer_choices(db.session.scalars(query.where(
-        CatalogueOffer.id.in_(request.form.getlist("offers", type=int)))).all())
+    ticked = db.session.scalars(query.where(CatalogueOffer.id.in_(request.form.getlist("offers", type=int)))).all()
+    form.offers.choices = _offer_choices(ticked)
     if not form.validate_on_submit():
         return campaign(campaign_id, line_form=form, status=422)
-    offers = db.session.scalars(select(CatalogueOffer).where(CatalogueOffer.id.in_(form.offers.data or []))).all()
+    offers = [offer for offer in ticked if offer.id in (form.offers.data or [])]
     attempt(lambda: service.add_line(current_user, campaign_, form.title.data, form.specification.data,
                                      DeviceCategory(form.category.data), form.min_total_quantity.data, list(offers),
                                      form.to_be_tendered.data), _("The line is added."))
