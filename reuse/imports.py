@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import json
 import re
 import sqlite3
 import unicodedata
@@ -470,10 +471,10 @@ class _LinesByNumber:
         and batch, not per row."""
         found: dict[str, dict[str, int]] = {name: {} for name in wanted}
         for name, numbers in wanted.items():
-            for chunk in _batches(iter(sorted(numbers)), 500):  # SQLite's old limit: 999 parameters a statement
-                found[name].update(self._db.execute(
-                    f"SELECT number, line FROM lines WHERE field = ? AND number IN ({', '.join('?' * len(chunk))})",
-                    (name, *chunk)))
+            # The numbers go as one JSON array parameter: no statement built from text, no parameter limit.
+            found[name].update(self._db.execute(
+                "SELECT number, line FROM lines WHERE field = ? AND number IN (SELECT value FROM json_each(?))",
+                (name, json.dumps(sorted(numbers)))))
         return found
 
     def add(self, lines: list[tuple[str, str, int]]) -> None:
