@@ -5,12 +5,14 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from whoosh import index as whoosh_index
+from whoosh.query import And, Every, Not, Or, Term
 
 from core import permissions, search
 from core.extensions import db
@@ -336,6 +338,53 @@ def test_reindex_rebuilds_the_index_from_the_database(app, admin):
     assert result.exit_code == 0 and f"{len(before)} documents" in result.output
     assert keys(admin) == before
     assert len([path for path in Path(app.config["SEARCH_INDEX_DIR"]).glob("gen-*")]) == 1
+
+
+# --- document sets kept between searches -------------------------------------------------------------
+
+def _documents(bitmap: int) -> set[int]:
+    return {number for number in range(bitmap.bit_length()) if bitmap >> number & 1}
+
+
+def test_kept_document_sets_match_whoosh_across_segments_deletions_merges_and_moving_dates(tmp_path):
+    """The sets kept per segment (core.search._per_segment) against Whoosh's own matching, after each
+    kind of change an index goes through: new segments, documents deleted or replaced in an older
+    segment, segments merged, and the cascade's date moving forward and back."""
+    ix = whoosh_index.create_in(str(tmp_path), search.SCHEMA)
+    start = datetime(2026, 1, 1)
+
+    def add(numbers, writer=None):
+        writer = writer or ix.writer()
+        for number in numbers:
+            writer.update_document(key=f"doc:{number}", kind=("offer", "tender", "clause")[number % 3],
+                                   readers=f"user org:{number % 4}", published=start + timedelta(hours=number))
+        writer.commit(merge=False)  # a segment per commit, as the outbox's small drains leave them
+
+    def check(moments):
+        queries = [Term("kind", "offer"), Term("readers", "org:1"), Term("kind", "absent"), Every(),
+                   Not(Term("kind", "tender")), And([Term("kind", "clause"), Term("readers", "org:2")]),
+                   Or([Term("kind", "tender"), Term("readers", "org:3")])]
+        queries += [search.published_before(moment) for moment in moments]
+        with ix.searcher() as searcher:
+            for query in queries:
+                assert _documents(search._matches(searcher, query)) == set(query.docs(searcher)), repr(query)
+
+    add(range(60))
+    check([start + timedelta(hours=10), start + timedelta(hours=30, minutes=1)])  # later: from the kept earlier set
+    add(range(60, 75))
+    add([3, 4, 61])  # replaced: deleted in their segments, written again in a new one
+    writer = ix.writer()
+    writer.delete_by_term("key", "doc:7")
+    writer.delete_by_term("key", "doc:70")
+    writer.commit(merge=False)
+    check([start + timedelta(hours=5), start + timedelta(hours=65), start + timedelta(hours=200)])
+    with ix.searcher() as searcher:
+        assert len(list(search._segments(searcher))) == 3
+    ix.optimize()  # one segment: the others' kept sets go with the version that left them
+    check([start + timedelta(hours=64), start + timedelta(hours=66)])
+    with ix.searcher() as searcher:
+        [(segment_id, _segment, _offset)] = search._segments(searcher)
+        assert {kept for folder, kept in search._SEGMENT_SETS if folder == str(tmp_path.resolve())} == {segment_id}
 
 
 # --- a missing or damaged index --------------------------------------------------------------------
