@@ -33,7 +33,7 @@ import warnings
 from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from flask import current_app, has_app_context
@@ -613,6 +613,23 @@ def _segment_until(query: DateRange, segment, sets: dict) -> int:
     since = max(earlier)
     between = DateRange(field, since, end, startexcl=True)
     return sets[("until", field, since)] | _segment_bitmap(between, segment)
+
+
+def warm() -> None:
+    """Build the document sets every search reads, for a new worker process (gunicorn's
+    post_worker_init), so that its first search does not pay for them: every facet value's, and the
+    documents dated up to two months ago, from which the cascade's dates (weeks ago) are then extended."""
+    try:
+        ix = open_index()
+    except SearchUnavailable:
+        return  # the first search says the index is missing; nothing to prepare
+    with ix.searcher() as searcher:
+        reader = searcher.reader()
+        _matches(searcher, Every())
+        for name in FACETS:
+            for value in reader.field_terms(name):
+                _matches(searcher, Term(name, value))
+        _matches(searcher, published_before((utcnow() - timedelta(days=60)).replace(second=0, microsecond=0)))
 
 
 def _index_for_reading():

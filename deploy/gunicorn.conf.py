@@ -32,3 +32,19 @@ errorlog = os.environ.get("GUNICORN_ERROR_LOG", "-")
 loglevel = "info"
 # The combined format with the client address nginx saw, the time taken (microseconds) and the worker's pid.
 access_log_format = '%(h)s %({x-forwarded-for}i)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(D)s pid=%(p)s'
+
+
+def post_worker_init(worker):
+    """Before a worker takes requests: build the search's kept document sets, which its first search
+    would otherwise build (about half a second at ten times the territory). Never stops the worker."""
+    import time
+
+    from core import search
+
+    started = time.monotonic()
+    try:
+        with worker.wsgi.app_context():
+            search.warm()
+        worker.log.info("search warm-up done in %.0f ms", (time.monotonic() - started) * 1000)
+    except Exception:  # a search that builds them itself is slower, not wrong
+        worker.log.exception("search warm-up failed; the first search will build its sets")

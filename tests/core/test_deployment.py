@@ -16,6 +16,7 @@ from typing import Callable
 import pytest
 import requests
 
+from core import search
 from core.config import PROJECT_ROOT
 from core.extensions import db
 from core.models import Role
@@ -132,6 +133,9 @@ def gunicorn(app, tmp_path, redis_prefix):  # noqa: F811
         "SEARCH_INDEX_DIR": str(tmp_path / "search"),
         "IMPORT_FOLDER": str(tmp_path / "imports"),
     }
+    # The workers' index, built here so that each worker's warm-up (post_worker_init) reads a real one.
+    app.config["SEARCH_INDEX_DIR"] = environment["SEARCH_INDEX_DIR"]
+    search.reindex()
     gunicorn_program = Path(sys.executable).parent / "gunicorn"
     process = subprocess.Popen(  # nosec B603
         [str(gunicorn_program), "-c", "deploy/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
@@ -160,6 +164,8 @@ def test_two_workers_in_production_share_sessions_and_throttling_and_stop_cleanl
     health = gunicorn.request("GET", "/healthz")
     assert health.status_code == 200 and health.json() == {"status": "ok", "database": "ok"}
     assert "Content-Security-Policy" in health.headers
+    warm_ups = gunicorn.error_log.read_text()
+    assert warm_ups.count("search warm-up done") == 2 and "warm-up failed" not in warm_ups
 
     # Log in; the session cookie is Secure and HttpOnly, and every worker honours it.
     user = user_for_role(Role.IT_MANAGER, full_name="Camille Martin")

@@ -387,6 +387,32 @@ def test_kept_document_sets_match_whoosh_across_segments_deletions_merges_and_mo
         assert {kept for folder, kept in search._SEGMENT_SETS if folder == str(tmp_path.resolve())} == {segment_id}
 
 
+def test_a_warm_worker_has_the_facets_and_dates_kept_and_finds_the_same(app, admin):
+    CatalogueOfferFactory(brand="Lenovo", model="ThinkPad", grade=Grade.A)
+    CatalogueOfferFactory(brand="Dell", model="Latitude", grade=Grade.B)
+    owner = user_for_role(Role.IT_MANAGER)
+    device_offer(owner, "Portables anciens", days_ago=90)
+    before = keys(admin, "latitude")
+    search._SEGMENT_SETS.clear()
+    search._CACHED.update(version=None, sets={})
+    search.warm()
+    kept = {key for sets in search._SEGMENT_SETS.values() for key in sets}
+    assert {("term", "grade", "A"), ("term", "grade", "B"), ("every",)} <= kept
+    assert any(key[0] == "until" for key in kept)
+    assert keys(admin, "latitude") == before and len(before) == 1
+
+
+def test_warming_an_empty_or_damaged_index_leaves_the_search_to_say_so(app, admin):
+    search.clear()
+    search.warm()
+    assert search.search(admin, "optiplex").total == 0
+    CatalogueOfferFactory(brand="Dell", model="OptiPlex")
+    _damage(app)
+    search.warm()
+    with pytest.raises(search.SearchUnavailable):
+        search.search(admin, "optiplex")
+
+
 # --- a missing or damaged index --------------------------------------------------------------------
 
 def _damage(app) -> None:
