@@ -6,18 +6,16 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from core.models import Role, utcnow
-from core.views.dashboard import DASHBOARD_SECTIONS
+from core.views.dashboard import DASHBOARD_SECTIONS, LISTED
 from procurement.models import Tender, TenderStatus
 from procurement.services import bids as bid_service
 from procurement.services import tenders as tender_service
 from procurement.views import bp  # noqa: F401
 
-LISTED = 5
 
-
-def procurement_figures(user) -> dict:
+def procurement_figures(user, shown: frozenset[str]) -> dict:
     now = utcnow()
-    if user.role in (Role.PROCUREMENT_OFFICER, Role.ADMIN):
+    if "tender_stages" in shown and user.role in (Role.PROCUREMENT_OFFICER, Role.ADMIN):
         # An officer follows their organisation's tenders; an administrator the platform's.
         query = select(Tender).order_by(Tender.deadline, Tender.id)
         if user.role is Role.PROCUREMENT_OFFICER:
@@ -37,7 +35,7 @@ def procurement_figures(user) -> dict:
                 key: db.session.scalar(select(func.count()).select_from(stage.order_by(None).subquery()))
                 for key, stage in stages.items()},
         }
-    if user.role is Role.SUPPLIER:
+    if "open_tender_count" in shown and user.role is Role.SUPPLIER:
         open_tenders = tender_service.open_for_bids(now)
         return {
             "open_tender_count": db.session.scalar(select(func.count()).select_from(open_tenders.subquery())),

@@ -2,6 +2,7 @@
 import pytest
 
 from core.models import Role
+from core.views.dashboard import DASHBOARD_SECTIONS, names_read
 from tests.factories import OrganisationFactory, UserFactory, user_for_role
 
 
@@ -16,6 +17,21 @@ def test_each_role_lands_on_its_dashboard(client, login, role):
     assert 'class="empty"' in page or role is Role.ADMIN
     admin_links = ("/admin/users", "/admin/audit")
     assert all(link in page for link in admin_links) == (role is Role.ADMIN)
+
+
+def test_the_dashboard_reads_what_its_page_and_the_cards_it_includes_show():
+    officer = names_read("core/dashboard/procurement_officer.html")
+    assert {"tender_stages", "open_campaigns", "offers_for_me", "my_requests", "current_user"} <= officer
+    assert not {"device_counts", "gains", "territory_gains"} & officer
+    assert {"device_counts", "requests_to_answer", "gains"} <= names_read("core/dashboard/it_manager.html")
+
+
+@pytest.mark.parametrize("role", list(Role), ids=str)
+def test_each_role_is_given_only_figures_its_dashboard_shows(role):
+    user = user_for_role(role)
+    shown = names_read(f"core/dashboard/{role.value}.html")
+    given = {name for section in DASHBOARD_SECTIONS for name in section(user, shown)}
+    assert given - {"reuse_year"} <= shown
 
 
 def test_a_pending_organisation_is_told_it_waits_for_the_ept(client, login):

@@ -112,6 +112,7 @@ class Page:
     role: Role
     add_rows: Callable  # (reader, n) -> list[str]
     listed: int = 1000  # how many of the rows the page shows at most (its page size)
+    whole_list: str = ""  # the link a dashboard shows when the list has more rows than it shows
 
 
 def _catalogue(reader, n):
@@ -193,12 +194,15 @@ PAGES = {
     "group orders": Page("/marketplace/campaigns", Role.PROCUREMENT_OFFICER, _campaigns, listed=25),
     "organisations": Page("/organisations", Role.PROCUREMENT_OFFICER, _organisations, listed=50),
     "search results": Page("/search?q=latitude", Role.PROCUREMENT_OFFICER, _catalogue_indexed, listed=20),
-    # Dashboards list the first five tenders of each stage and every open group order.
+    # Dashboards list the first five items of each list (tenders of a stage, group orders, requests).
     "admin dashboard": Page("/dashboard", Role.ADMIN, _admin_dashboard, listed=5),
-    "procurement officer dashboard": Page("/dashboard", Role.PROCUREMENT_OFFICER, _officer_dashboard),
-    "IT manager dashboard": Page("/dashboard", Role.IT_MANAGER, _it_manager_dashboard),
+    "procurement officer dashboard": Page("/dashboard", Role.PROCUREMENT_OFFICER, _officer_dashboard, listed=5,
+                                          whole_list="Voir toutes les commandes groupées"),
+    "IT manager dashboard": Page("/dashboard", Role.IT_MANAGER, _it_manager_dashboard, listed=5,
+                                 whole_list="Voir toutes mes demandes"),
     "supplier dashboard": Page("/dashboard", Role.SUPPLIER, _supplier_dashboard, listed=5),
-    "beneficiary dashboard": Page("/dashboard", Role.BENEFICIARY, _beneficiary_dashboard),
+    "beneficiary dashboard": Page("/dashboard", Role.BENEFICIARY, _beneficiary_dashboard, listed=5,
+                                  whole_list="Voir toutes mes demandes"),
 }
 
 
@@ -238,6 +242,7 @@ def test_a_page_runs_as_many_statements_for_100_rows_as_for_10(client, login, na
     with_100, html_100 = fetch(client, page.url)
 
     shown_10 = sum(row in html_10 for row in first_rows)
+    assert page.whole_list in html_10  # a list cut to its first rows links to the whole of it
     shown_100 = sum(row in html_100 for row in first_rows + more_rows)
     assert shown_10 == min(10, page.listed)
     if page.listed > 10:  # the page with 100 rows renders more of them, so equal counts mean something
