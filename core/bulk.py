@@ -2,9 +2,9 @@
 
 SQLAlchemy's executemany converts each row on its own: it builds the row's parameters, runs every
 column's converter and evaluates the defaults row by row. For a batch of 500 devices that work took
-longer than the database's own insert (measured in bench.imports). `insert_rows` sends the same
-statement, compiled by SQLAlchemy for the session's database, with the same converters, applied a
-column at a time."""
+longer than the database's own insert (measured in bench.imports). `insert_rows` applies the same
+converters a column at a time, then sends the rows as SQLAlchemy's own statement in one executemany on
+SQLite, and through COPY on PostgreSQL."""
 from __future__ import annotations
 
 from typing import Any
@@ -15,8 +15,8 @@ from core.extensions import db
 
 
 def insert_rows(table: Table, rows: list[dict[str, Any]]) -> None:
-    """INSERT `rows` (each a dict of the same columns) into `table` in the session's transaction, in one
-    executemany. A column left out gets its default, evaluated once for all the rows (a creation time is
+    """INSERT `rows` (each a dict of the same columns) into `table` in the session's transaction, at once.
+    A column left out gets its default, evaluated once for all the rows (a creation time is
     then the batch's)."""
     if not rows:
         return
@@ -34,6 +34,20 @@ def insert_rows(table: Table, rows: list[dict[str, Any]]) -> None:
             default = table.c[name].default
             value = processor(default.arg if default.is_scalar else default.arg(None))
             columns.append([value] * len(rows))
+    connection = db.session.connection()
+    if dialect.name == "postgresql":
+        _copy(connection, table, names, columns)
+        return
     parameters = (list(zip(*columns)) if compiled.positional
                   else [dict(zip(names, values)) for values in zip(*columns)])
-    db.session.connection().exec_driver_sql(compiled.string, parameters)
+    connection.exec_driver_sql(compiled.string, parameters)
+
+
+def _copy(connection, table: Table, names: list[str], columns: list[list]) -> None:
+    """On PostgreSQL, the rows through COPY, the server's bulk load, in the session's transaction: an
+    executemany sends, and the server runs, one INSERT per row (measured in bench.imports)."""
+    quote = connection.dialect.identifier_preparer.quote
+    statement = f"COPY {quote(table.name)} ({', '.join(quote(name) for name in names)}) FROM STDIN"
+    with connection.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in zip(*columns):
+            copy.write_row(row)

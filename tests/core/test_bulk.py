@@ -59,3 +59,15 @@ def test_json_and_times_are_converted_like_the_orm_does():
 def test_no_rows_sends_nothing():
     bulk.insert_rows(Device.__table__, [])
     assert db.session.scalar(select(Device.id)) is None
+
+
+def test_text_with_tabs_line_breaks_backslashes_and_quotes_is_written_as_given():
+    # PostgreSQL's rows go through COPY, whose text format gives tabs, line breaks and backslashes a meaning.
+    labels = ["Écran\t24\"", "ligne 1\nligne 2\r\n", "C:\\Users\\dsi \\N", "", "l'unité ; 100 %"]
+    bulk.insert_rows(AuditEntry.__table__, [
+        {"action": "test.text", "object_type": "device", "object_id": n, "object_label": label,
+         "changes": {"note": label}} for n, label in enumerate(labels)])
+    db.session.commit()
+    written = db.session.execute(select(AuditEntry.object_label, AuditEntry.changes)
+                                 .where(AuditEntry.action == "test.text").order_by(AuditEntry.object_id)).all()
+    assert written == [(label, {"note": label}) for label in labels]
