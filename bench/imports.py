@@ -44,20 +44,23 @@ WORK = (
     "The baseline only splits and inserts the devices. The import reads the template's flexible formats "
     "(dates, decimals with units, sizes, yes/no in two languages) into a `DeviceData`, checks it with "
     "`reuse.services.check_new_device` (the rules of a device typed in a form), looks each batch's serial and "
-    "asset numbers up in the inventory and earlier in the file, reads the new devices' ids back, and writes an "
-    "audit-log entry per device: twice the rows the baseline writes. What brought it from 23.5 × (SQLite) and "
+    "asset numbers up in the inventory and earlier in the file, gives the new devices their ids (reserved "
+    "from the sequence on PostgreSQL, read back on SQLite), and writes an audit-log entry per device: twice "
+    "the rows the baseline writes. What brought it from 23.5 × (SQLite) and "
     "29 × (PostgreSQL): one look-up per field and batch instead of three per row, read from the unique "
     "indexes (asked together, both databases scanned every device of the organisation: 1,000,000 rows took "
     "1,332 s on SQLite) and sent as constants (PostgreSQL's generic plan for a prepared list of 500 "
     "parameters compared every device with each one), asked of the table rather than through the ORM; the "
-    "devices of a batch and their audit entries written in one executemany each (`core.bulk.insert_rows`: "
-    "SQLAlchemy's row-by-row conversion of the parameters took longer than SQLite's insert itself), the "
-    "values common to a batch converted once; the lines of earlier numbers asked per batch; common dates, "
-    "decimals and sizes read without strptime or regular expressions.")
+    "devices of a batch and their audit entries written in one statement each (`core.bulk.insert_rows`: "
+    "SQLAlchemy's row-by-row conversion of the parameters took longer than SQLite's insert itself), an "
+    "executemany on SQLite and COPY on PostgreSQL, whose ids are reserved in one statement rather than read "
+    "back in another (PostgreSQL 4.5 × to 3.3 × on 2026-12-07), the values common to a batch converted "
+    "once; the lines of earlier numbers asked per batch; common dates, decimals and sizes read without "
+    "strptime or regular expressions.")
 WHY_SLOWER = (
     "Why it is still above: what remains is spread over the row's reading (about a fifth), the checks, the "
-    "look-ups and the audit entries' insert, none of which the baseline does; on PostgreSQL each of the five "
-    "statements a batch sends is a round trip the baseline's two do not make.")
+    "look-ups and the audit entries' insert, none of which the baseline does; each of the statements a batch "
+    "sends beyond the baseline's insert and commit is a round trip it does not make.")
 MEMORY_FLAT = ("Memory: the file is streamed and committed per batch, and since this issue the line of each "
                "serial and asset number imported (to refuse a duplicate with the line it repeats) is kept in a "
                "temporary SQLite file rather than a dict, which grew with the file (153 MiB at 100,000 rows, "

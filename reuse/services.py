@@ -168,17 +168,22 @@ def insert_devices(actor: User, organisation: Organisation, checked: list[Device
         return []
     rows = [{**vars(data), "organisation_id": organisation.id, "status": DeviceStatus.IN_SERVICE}
             for data in checked]
-    # One executemany of the table (core.bulk): the ORM's bulk insert groups rows by which fields are
+    # One statement for the table (core.bulk): the ORM's bulk insert groups rows by which fields are
     # empty and sends a statement per group, often per row; RETURNING the ids would make SQLAlchemy write
-    # one statement of 10,000 parameters per batch, which psycopg parses in Python. The ids are read back
-    # by number instead: every device has a serial or an asset number (`_check_device`), unique in
-    # its organisation.
+    # one statement of 10,000 parameters per batch, which psycopg parses in Python. The ids are reserved
+    # before (PostgreSQL) or read back by number (SQLite): every device has a serial or an asset number
+    # (`_check_device`), unique in its organisation.
+    ids = bulk.reserved_ids(Device.__table__, len(rows))
+    if ids is not None:
+        for row, device_id in zip(rows, ids):
+            row["id"] = device_id
     bulk.insert_rows(Device.__table__, rows)
-    known = devices_numbered(organisation.id, {
-        "serial_number": {data.serial_number for data in checked if data.serial_number},
-        "asset_number": {data.asset_number for data in checked if not data.serial_number}})
-    ids = [known["serial_number"][data.serial_number] if data.serial_number
-           else known["asset_number"][data.asset_number] for data in checked]
+    if ids is None:
+        known = devices_numbered(organisation.id, {
+            "serial_number": {data.serial_number for data in checked if data.serial_number},
+            "asset_number": {data.asset_number for data in checked if not data.serial_number}})
+        ids = [known["serial_number"][data.serial_number] if data.serial_number
+               else known["asset_number"][data.asset_number] for data in checked]
     audit.record_created(actor, "device", [
         (device_id, organisation.id, Device.label(data.category, data.brand, data.model, data.serial_number,
                                                   data.asset_number, device_id))
