@@ -496,7 +496,7 @@ def _cached(searcher, key, build):
         # Segments merged away or of another index are dropped with the version that left them.
         live = {(folder, segment_id) for segment_id, _segment, _offset in _segments(searcher)}
         for gone in set(_SEGMENT_SETS) - live:
-            del _SEGMENT_SETS[gone]
+            _SEGMENT_SETS.pop(gone, None)  # another thread may have dropped it already
     sets = _CACHED["sets"]
     if key not in sets:
         if len(sets) >= _CACHED_SETS:
