@@ -485,6 +485,9 @@ _CACHED_SETS = 256
 # one written in a small segment) leaves the other segments' sets valid once their deleted documents are
 # taken out: rebuilding then reads the new small segment only.
 _SEGMENT_SETS: dict[tuple[str, str], dict] = {}
+# Per segment: every facet value's and each organisation's reader token among them (about 500 at ten times
+# the territory, 12 KiB each for 100,000 documents); past this, the oldest made is dropped first.
+_SEGMENT_SETS_EACH = 1024
 
 
 def _cached(searcher, key, build):
@@ -526,8 +529,8 @@ def _per_segment(searcher, key, build: Callable[[object, dict], int]) -> int:
         sets = _SEGMENT_SETS.setdefault((folder, segment_id), {})
         bits = sets.get(key)
         if bits is None:
-            if len(sets) >= _CACHED_SETS:
-                sets.clear()
+            if len(sets) >= _SEGMENT_SETS_EACH:
+                del sets[next(iter(sets))]
             bits = sets[key] = build(subsearcher, sets)
         if reader.deleted_docs_set:
             size = reader.doc_count_all()

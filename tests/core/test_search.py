@@ -346,10 +346,14 @@ def _documents(bitmap: int) -> set[int]:
     return {number for number in range(bitmap.bit_length()) if bitmap >> number & 1}
 
 
-def test_kept_document_sets_match_whoosh_across_segments_deletions_merges_and_moving_dates(tmp_path):
+@pytest.mark.parametrize("kept_per_segment", [search._SEGMENT_SETS_EACH, 3], ids=["kept", "evicted"])
+def test_kept_document_sets_match_whoosh_across_segments_deletions_merges_and_moving_dates(
+        tmp_path, monkeypatch, kept_per_segment):
     """The sets kept per segment (core.search._per_segment) against Whoosh's own matching, after each
     kind of change an index goes through: new segments, documents deleted or replaced in an older
-    segment, segments merged, and the cascade's date moving forward and back."""
+    segment, segments merged, and the cascade's date moving forward and back; also when a segment keeps
+    so few sets that they are dropped as they are made."""
+    monkeypatch.setattr(search, "_SEGMENT_SETS_EACH", kept_per_segment)
     ix = whoosh_index.create_in(str(tmp_path), search.SCHEMA)
     start = datetime(2026, 1, 1)
 
@@ -368,6 +372,7 @@ def test_kept_document_sets_match_whoosh_across_segments_deletions_merges_and_mo
         with ix.searcher() as searcher:
             for query in queries:
                 assert _documents(search._matches(searcher, query)) == set(query.docs(searcher)), repr(query)
+        assert all(len(kept) <= kept_per_segment for kept in search._SEGMENT_SETS.values())
 
     add(range(60))
     check([start + timedelta(hours=10), start + timedelta(hours=30, minutes=1)])  # later: from the kept earlier set
