@@ -593,7 +593,8 @@ def _matches(searcher, query: Query) -> int:
         return _matches(searcher, Every()) & ~_matches(searcher, query.query)
     if type(query) is Every:
         return _cached(searcher, ("every",),
-                       lambda: _per_segment(searcher, ("every",), lambda segment, _sets: _segment_bitmap(query, segment)))
+                       lambda: _per_segment(searcher, ("every",),
+                                            lambda segment, _sets: _segment_bitmap(query, segment)))
     if type(query) is DateRange and query.startdate is None and not query.endexcl:
         return _cached(searcher, ("until", query.fieldname, query.enddate),
                        lambda: _per_segment(searcher, ("until", query.fieldname, query.enddate),

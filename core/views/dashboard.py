@@ -6,8 +6,8 @@ from __future__ import annotations
 import functools
 
 from flask import current_app, render_template
-from jinja2 import meta
 from flask_login import current_user, login_required
+from jinja2 import meta
 from sqlalchemy import func, select
 
 from core import permissions
