@@ -34,7 +34,7 @@ from marketplace.models import CampaignStatus, Grade, Label, LineStatus, OrderSt
 from procurement.models import (DECP_PROCEDURES, ENV_CLAUSE, ENV_CRITERION, RESERVED, SOCIAL_CLAUSE,
                                 SOCIAL_CRITERION, Clause, Contract, ContractSource,
                                 ContractStatus, CriterionKind, ProcedureType, Reservation, TenderStatus)
-from procurement.services.contracts import refresh_considerations
+from procurement.services import considerations
 from reuse.models import (Condition, Destination, DeviceCategory, DeviceStatus, OfferStatus, RequestStatus,
                           SanitisationType, StorageType)
 
@@ -422,15 +422,15 @@ class _Generator:
     # --- procurement ------------------------------------------------------------------------------
 
     def _considerations(self, source: ContractSource, key: tuple) -> dict:
-        """The stored considerations of a contract, derived as procurement.services.contracts does
+        """The stored considerations of a contract, derived as procurement.services.considerations does
         (on an unsaved contract; computed once per combination)."""
         if key not in self._considered:
             contract = Contract(source=source, lot=None)
             if source is ContractSource.DECP:
-                refresh_considerations(contract, set(key))
+                considerations.refresh(contract, set(key))
             else:
                 contract.clauses = [self.clause_versions[i] for i in key]
-                refresh_considerations(contract)
+                considerations.refresh(contract)
             self._considered[key] = {name: getattr(contract, name) for name in (
                 "env_clause", "env_criterion", "social_clause", "social_criterion", "reserved", "env_score",
                 "env_score_breakdown")}

@@ -212,6 +212,7 @@ RULES: dict[str, Callable[..., bool]] = {
         user.role is Role.PROCUREMENT_OFFICER and user.organisation.kind.is_public_buyer),
     # Importing a national or regional file creates the buyers it names.
     "contract.import_all_buyers": _is_admin,
+    "agec.edit_values": _is_admin,
     # The document archive: a document is read by its issuer and by the other party it concerns.
     "document.list": lambda user, obj=None: True,
     # The Activity 16 indicators: published as open data anyway, so every signed-in user sees them.

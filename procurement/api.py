@@ -26,6 +26,7 @@ from core.models import Organisation
 from procurement import exports
 from procurement.models import (RESERVED, Bid, Contract, ContractSource, Lot, Question, Reservation, Tender,
                                 TenderClause, TenderStatus)
+from procurement.services import agec
 from procurement.services import bids as bid_service
 from procurement.services import contracts as contract_service
 from procurement.services import evaluation
@@ -492,5 +493,5 @@ def export_agec():
     year = _export_year()
     if year is None:
         return _no_year()
-    return Response(exports.agec(year), content_type="text/csv; charset=utf-8",
+    return Response(agec.declaration_csv(year), content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="agec-{year}.csv"'})

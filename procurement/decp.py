@@ -26,8 +26,8 @@ Choices made here, for the record:
   number or beyond the column: rejected.
 - CPV: a known code is completed with its check digit; a well-formed unknown code is kept as given, a
   malformed one left empty, both with a warning.
-- Considerations come from the file (v1 files have none: "no consideration", without warning) and go
-  through procurement.services.contracts.refresh_considerations, like every contract's.
+- Considerations come from the file and go through procurement.services.considerations.refresh, like every
+  contract's; a record without them (every v1 record) has unknown considerations, not "none".
 - Warnings are grouped by message, each naming its first records; a rejected record's warnings are dropped
   (its rejection says what matters).
 - Each record is written in a savepoint: a database error rolls back that record only. The caller commits
@@ -56,7 +56,8 @@ from core.models import Organisation, OrganisationKind, User, ValidationStatus, 
 from core.services import OrganisationDetails, create_organisation
 from procurement.models import (DECP_CONSIDERATIONS, DECP_PROCEDURES, NO_ENV, NO_SOCIAL, Contract, ContractSource,
                                 ContractStatus, ProcedureType)
-from procurement.services import contracts as contract_service
+from procurement.services import agec
+from procurement.services import considerations as considerations_service
 
 BUYER_KINDS = (OrganisationKind.EPT, OrganisationKind.COMMUNE, OrganisationKind.SYNDICATE,
                OrganisationKind.EXTERNAL_BUYER)
@@ -560,10 +561,15 @@ class _Importer:
                                 status=ContractStatus.NOTIFIED)
             db.session.add(contract)
             outcome = "imported"
+            # Its AGEC category follows its CPV code; its amounts stay unknown until its officer says.
+            contract.agec_category = agec.default_category(values["cpv"], values["notified_on"])
         for name, value in values.items():
             setattr(contract, name, value)
         contract.decp_record = record
-        contract_service.refresh_considerations(contract, considerations)
+        # A v1 record states no considerations: unknown, not "none".
+        considerations_service.refresh(contract, considerations,
+                                       env_known="considerationsEnvironnementales" in record,
+                                       social_known="considerationsSociales" in record)
         return outcome
 
 

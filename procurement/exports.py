@@ -1,6 +1,6 @@
-"""The open data the law asks the platform's public buyers to publish, built from the contracts register and
-the orders: DECP v2 (données essentielles), an OCDS 1.1 release package with the sustainability extension,
-and the AGEC art. 58 annual declaration (CSV).
+"""The open data the law asks the platform's public buyers to publish, built from the contracts register:
+DECP v2 (données essentielles) and an OCDS 1.1 release package with the sustainability extension. (The AGEC
+art. 58 annual declaration is procurement.services.agec's.)
 
 Scope of DECP and OCDS: every NOTIFIED contract of the register notified in the year whose buyer is a public
 buyer of the platform (EPT, commune, syndicate), whatever its source (tendered here, entered by hand or
@@ -15,8 +15,6 @@ errors); the AGEC comments are French, as the declaration is a French file.
 """
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -25,15 +23,12 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from core.csv_cells import safe_cell
 from core.extensions import db
 from core.i18n import local_to_utc
 from core.models import Organisation, OrganisationKind, utcnow
-from marketplace.services.orders import AGEC_IT_CATEGORIES, AGEC_PRINTER_CATEGORIES, agec_share
-from procurement.models import (DECP_PROCEDURES, ENV_CLAUSE, ENV_CRITERION, RESERVED, SOCIAL_CLAUSE,
-                                SOCIAL_CRITERION, ClauseVersion, Contract, ContractStatus, CriterionKind,
-                                Lot, ProcedureType, Reservation, Tender)
-from reuse.gains import organisation_gains
+from procurement.models import (DECP_PROCEDURES, ClauseVersion, Contract, ContractStatus, Lot, ProcedureType,
+                                Tender)
+from procurement.services import considerations
 
 PLATFORM_BUYERS = (OrganisationKind.EPT, OrganisationKind.COMMUNE, OrganisationKind.SYNDICATE)
 
@@ -210,15 +205,6 @@ PROCUREMENT_METHODS = {
     ProcedureType.WITHOUT_NOTICE: "direct",
 }
 METHOD_BY_DECP = {DECP_PROCEDURES[procedure]: method for procedure, method in PROCUREMENT_METHODS.items()}
-# DOMAIN.md: DECP "Clause …" → contractPerformanceConditions, "Critère …" → awardCriteria,
-# "Marché réservé" → reservedParticipation.
-STRATEGY_BY_CONSIDERATION = {
-    ENV_CLAUSE: ("environmental", "contractPerformanceConditions"),
-    ENV_CRITERION: ("environmental", "awardCriteria"),
-    SOCIAL_CLAUSE: ("social", "contractPerformanceConditions"),
-    SOCIAL_CRITERION: ("social", "awardCriteria"),
-    RESERVED: ("social", "reservedParticipation"),
-}
 
 
 def _category(cpv: str) -> str:
@@ -228,31 +214,8 @@ def _category(cpv: str) -> str:
 
 
 def sustainability(contract: Contract) -> list[dict]:
-    """[{goal, strategies}] from the contract's clauses and its tender's grid and reservation; an imported
-    contract has no clauses, so its DECP considerations stand in for them."""
-    pairs: set[tuple[str, str]] = set()
-    tender = contract.lot.tender if contract.lot is not None else None
-    if contract.clauses or tender is not None:
-        for version in contract.clauses:
-            strategy = ("reservedParticipation" if version.decp_consideration == RESERVED
-                        else version.mechanism.ocds_strategy)
-            pairs.add((version.ocds_goal, strategy))
-        if tender is not None:
-            if tender.reservation is not Reservation.NONE:
-                pairs.add(("social.disadvantagedEmploymentOpportunities", "reservedParticipation"))
-            for criterion in tender.criteria:
-                if criterion.kind is CriterionKind.ENVIRONMENTAL:
-                    pairs.add(("environmental", "awardCriteria"))
-                elif criterion.kind is CriterionKind.SOCIAL:
-                    pairs.add(("social", "awardCriteria"))
-    else:
-        for consideration in contract.environmental_considerations + contract.social_considerations:
-            if consideration in STRATEGY_BY_CONSIDERATION:
-                pairs.add(STRATEGY_BY_CONSIDERATION[consideration])
-    goals: dict[str, set[str]] = {}
-    for goal, strategy in pairs:
-        goals.setdefault(goal, set()).add(strategy)
-    return [{"goal": goal, "strategies": sorted(strategies)} for goal, strategies in sorted(goals.items())]
+    """[{goal, strategies}] from the contract's commitments (procurement.services.considerations)."""
+    return considerations.ocds_sustainability(considerations.contract_commitments(contract))
 
 
 def _party(scheme: str, identifier: str, name: str, role: str) -> dict:
@@ -315,58 +278,3 @@ def ocds(year: int, uri: str | None = None) -> dict:
         "extensions": [SUSTAINABILITY_EXTENSION],
         "releases": [ocds_release(contract) for contract in contracts],
     }
-
-
-# --- AGEC art. 58 annual declaration -------------------------------------------------------------------
-
-# datagouv/schema-declaration-biens-reemploi-reutilisation-recycle v0.1.0, type_produit_acquis enum.
-AGEC_IT = "Matériel informatique et téléphonie"
-AGEC_PRINTERS = "Matériel de reprographie et d'impression"
-AGEC_FIELDS = ("annee", "siret", "raison_sociale", "type_produit_acquis", "montant_total",
-               "montant_reemploi_et_reutilisation", "montant_produits_issus_don", "montant_produits_recycles",
-               "commentaires")
-
-
-def _received(gains: dict, categories) -> int:
-    return sum(values["count"] for category, values in gains["received"]["by_category"].items()
-               if category in categories)
-
-
-def _comment(donations: int) -> str:
-    parts = ["Achats passés sur la plateforme Circuit (commandes non annulées de l'année).",
-             "Matières recyclées non suivies : montant_produits_recycles à 0."]
-    if donations:
-        parts.append(f"{donations} appareil(s) reçu(s) en don par le circuit de réemploi, non valorisé(s) : "
-                     "la grille forfaitaire de l'arrêté du 29 février 2024 n'est pas encore appliquée, "
-                     "montant_produits_issus_don à 0.")
-    return " ".join(parts)
-
-
-def agec_rows(year: int) -> list[dict]:
-    buyers = db.session.scalars(select(Organisation).where(Organisation.kind.in_(PLATFORM_BUYERS),
-                                                           Organisation.siret.is_not(None))
-                                .order_by(Organisation.name, Organisation.id))
-    rows = []
-    for buyer in buyers:
-        share = agec_share(buyer.id, year)
-        gains = organisation_gains(buyer.id, year)
-        for product, spent, donations in (
-                (AGEC_IT, share, _received(gains, AGEC_IT_CATEGORIES)),
-                (AGEC_PRINTERS, share["printers"], _received(gains, AGEC_PRINTER_CATEGORIES))):
-            if not spent["amount"] and not donations:
-                continue
-            rows.append({"annee": year, "siret": buyer.siret, "raison_sociale": buyer.name,
-                         "type_produit_acquis": product, "montant_total": spent["amount"],
-                         "montant_reemploi_et_reutilisation": spent["reconditioned_amount"],
-                         "montant_produits_issus_don": Decimal("0.00"),
-                         "montant_produits_recycles": Decimal("0.00"), "commentaires": _comment(donations)})
-    return rows
-
-
-def agec(year: int) -> str:
-    """The CSV of the AGEC declaration: comma-separated, decimal point, UTF-8 (as the schema's example)."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=AGEC_FIELDS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows({key: safe_cell(value) for key, value in row.items()} for row in agec_rows(year))
-    return out.getvalue()

@@ -10,6 +10,7 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (JSON, Boolean, Date, ForeignKey, Integer, LargeBinary, Numeric, String, Text,
                         UniqueConstraint)
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
@@ -581,7 +582,22 @@ class Contract(Audited, db.Model):
     holder_name: Mapped[str] = mapped_column(String(300), default="")
     lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"), unique=True)
     standstill_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # Derived considerations (procurement.services.contracts.refresh_considerations).
+    # DECP v2 fields kept as the source gave them (the award, the officer's form, the imported file). Empty
+    # or None: nobody said, and the DECP export leaves the contract out rather than publish a default.
+    place_code: Mapped[str] = mapped_column(String(10), default="")           # lieuExecution.code
+    place_code_type: Mapped[str] = mapped_column(String(20), default="")      # lieuExecution.typeCode
+    price_types: Mapped[list] = mapped_column(JSON, default=list)             # typesPrix.typePrix
+    techniques: Mapped[list] = mapped_column(JSON, default=list)              # techniques.technique
+    execution_modalities: Mapped[list] = mapped_column(JSON, default=list)    # modalitesExecution
+    ccag: Mapped[str] = mapped_column(String(60), default="")
+    innovative: Mapped[bool | None] = mapped_column(Boolean)                  # marcheInnovant
+    advance_payment: Mapped[bool | None] = mapped_column(Boolean)             # attributionAvance
+    subcontracting_declared: Mapped[bool | None] = mapped_column(Boolean)     # sousTraitanceDeclaree
+    operator_grouping: Mapped[str] = mapped_column(String(20), default="")    # typeGroupementOperateurs
+    # Derived considerations (procurement.services.considerations.refresh). A DECP v1 record carries none:
+    # its considerations are unknown, which is not "none".
+    env_considerations_known: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
+    social_considerations_known: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
     env_clause: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     env_criterion: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     social_clause: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -590,12 +606,20 @@ class Contract(Audited, db.Model):
     env_score: Mapped[int] = mapped_column(Integer, default=0)
     env_score_breakdown: Mapped[list] = mapped_column(JSON, default=list)
     decp_record: Mapped[dict | None] = mapped_column(JSON)  # the imported record as read, for the record
+    # Loi AGEC art. 58 (procurement.services.agec): the product category of the declaration (None: none of
+    # them), and the part of the amount excl. VAT from reuse or re-use, and with recycled material. None:
+    # not known (an imported contract until its officer says), counted apart, never guessed.
+    agec_category: Mapped[str | None] = mapped_column(String(80))
+    agec_reuse_amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    agec_recycled_amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     buyer: Mapped[Organisation] = relationship(foreign_keys=[buyer_id])
     supplier: Mapped[Organisation | None] = relationship(foreign_keys=[supplier_id])
     lot: Mapped[Lot | None] = relationship()
     clauses: Mapped[list[ClauseVersion]] = relationship(secondary=contract_clauses, order_by="ClauseVersion.id")
+    modifications: Mapped[list[ContractModification]] = relationship(
+        back_populates="contract", cascade="all, delete-orphan", order_by="ContractModification.number")
 
     audit_ignored = {"decp_record"}
 
@@ -608,13 +632,70 @@ class Contract(Audited, db.Model):
 
     @property
     def environmental_considerations(self) -> list[str]:
+        """The DECP v2 list; empty when unknown (a DECP v1 record states none)."""
+        if not self.env_considerations_known:
+            return []
         found = [name for flag, name in ((self.env_clause, ENV_CLAUSE), (self.env_criterion, ENV_CRITERION))
                  if flag]
         return found or [NO_ENV]
 
     @property
     def social_considerations(self) -> list[str]:
+        """The DECP v2 list; empty when unknown (a DECP v1 record states none)."""
+        if not self.social_considerations_known:
+            return []
         found = [name for flag, name in ((self.social_clause, SOCIAL_CLAUSE),
                                          (self.social_criterion, SOCIAL_CRITERION), (self.reserved, RESERVED))
                  if flag]
         return found or [NO_SOCIAL]
+
+
+class ContractModification(Audited, db.Model):
+    """A modification (avenant) of a contract after its first publication. DECP records are never edited:
+    each modification is appended, numbered from 1 in the order of notification, with the new amount,
+    duration or holder it brings (None or empty: unchanged)."""
+
+    __tablename__ = "contract_modifications"
+    __table_args__ = (UniqueConstraint("contract_id", "number", name="uq_contract_modifications_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    notified_on: Mapped[date] = mapped_column(Date)       # dateNotificationModification
+    published_on: Mapped[date] = mapped_column(Date)      # datePublicationDonneesModification
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))  # the new amount excl. VAT
+    duration_months: Mapped[int | None] = mapped_column(Integer)   # the new duration
+    holder_id: Mapped[str] = mapped_column(String(20), default="")
+    holder_id_type: Mapped[str] = mapped_column(String(10), default="")
+    holder_name: Mapped[str] = mapped_column(String(300), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    contract: Mapped[Contract] = relationship(back_populates="modifications")
+
+    def __str__(self) -> str:
+        return f"{self.contract.decp_id} modification {self.number}"
+
+    @property
+    def organisation_id(self) -> int:  # the audit log files it under the buyer
+        return self.contract.buyer_id
+
+
+class DonationValue(db.Model):
+    """A cell of the flat-value grid by which a public buyer counts the goods it received as donations in
+    its AGEC art. 58 share (arrêté of 29 February 2024, NOR TRED2403742A): per device category and age
+    band, excluding VAT. Kept as data with its source; a cell whose value is not yet copied from the
+    arrêté is None, shown "to be completed" and editable by an administrator, never read as 0."""
+
+    __tablename__ = "agec_donation_values"
+    __table_args__ = (UniqueConstraint("grid", "category", "age_band", name="uq_agec_donation_values_cell"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grid: Mapped[str] = mapped_column(String(80))         # which arrêté (version of the grid)
+    category: Mapped[str] = mapped_column(String(20))     # a reuse.models.DeviceCategory value
+    age_band: Mapped[str] = mapped_column(String(20))     # procurement.services.agec.AGE_BANDS
+    value_eur: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    source: Mapped[str] = mapped_column(Text, default="")
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

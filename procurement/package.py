@@ -19,10 +19,8 @@ from core import cpv as cpv_codes
 from core.csv_cells import safe_cell
 from core.i18n import to_local
 from core.pdf import render_pdf
-from procurement.models import (ENV_CLAUSE, ENV_CRITERION, NO_ENV, NO_SOCIAL, RESERVED, SOCIAL_CLAUSE,
-                                SOCIAL_CRITERION, CriterionKind, Mechanism, ProcedureType, Reservation, Tender,
-                                TenderStatus)
-from procurement.services import evaluation
+from procurement.models import CriterionKind, Mechanism, ProcedureType, Tender, TenderStatus
+from procurement.services import considerations, evaluation
 
 PDF_TEMPLATE = "documents/tender_package.html"
 
@@ -44,11 +42,6 @@ OCDS_STATUSES = {
     TenderStatus.CANCELLED: "cancelled",
 }
 # A reserved contract pursues a social goal through reservedParticipation (DOMAIN.md: "Marché réservé").
-RESERVATION_GOALS = {
-    Reservation.EA_ESAT: "social.disadvantagedEmploymentOpportunities",
-    Reservation.SIAE: "social.disadvantagedEmploymentOpportunities",
-    Reservation.ESS: "social",
-}
 MECHANISM_ORDER = list(Mechanism)
 ZIP_FILES = ("consultation.json", "clauses.csv", "LISEZMOI.txt")
 
@@ -106,35 +99,6 @@ def _iso(value) -> str | None:
     return value.replace(microsecond=0).isoformat() if value is not None else None
 
 
-def _considerations(tender: Tender) -> tuple[list[str], list[str]]:
-    """The DECP v2 considerations the tender carries: from its clauses, its grid and its reservation."""
-    found = {v.decp_consideration for v in _versions(tender)}
-    kinds = {c.kind for c in tender.criteria}
-    if CriterionKind.ENVIRONMENTAL in kinds:
-        found.add(ENV_CRITERION)
-    if CriterionKind.SOCIAL in kinds:
-        found.add(SOCIAL_CRITERION)
-    if tender.reservation is not Reservation.NONE:
-        found.add(RESERVED)
-    environmental = [name for name in (ENV_CLAUSE, ENV_CRITERION) if name in found] or [NO_ENV]
-    social = [name for name in (SOCIAL_CLAUSE, SOCIAL_CRITERION, RESERVED) if name in found] or [NO_SOCIAL]
-    return environmental, social
-
-
-def ocds_sustainability(tender: Tender) -> list[dict]:
-    """One entry per goal, with the strategies that pursue it (OCDS sustainability extension)."""
-    strategies: dict[str, list[str]] = {}
-    for version in _versions(tender):
-        goal = strategies.setdefault(version.ocds_goal, [])
-        if version.mechanism.ocds_strategy not in goal:
-            goal.append(version.mechanism.ocds_strategy)
-    if tender.reservation is not Reservation.NONE:
-        goal = strategies.setdefault(RESERVATION_GOALS[tender.reservation], [])
-        if "reservedParticipation" not in goal:
-            goal.append("reservedParticipation")
-    return [{"goal": goal, "strategies": found} for goal, found in strategies.items()]
-
-
 def _ocds_amount(value: Decimal) -> float:
     # OCDS wants a JSON number. A Numeric(14, 2) has at most 14 significant digits, which a float's repr
     # gives back exactly.
@@ -142,7 +106,7 @@ def _ocds_amount(value: Decimal) -> float:
 
 
 def ocds_tender(tender: Tender) -> dict:
-    sustainability = ocds_sustainability(tender)
+    sustainability = considerations.ocds_sustainability(considerations.tender_commitments(tender))
     single_price = len(tender.criteria) == 1 and tender.criteria[0].kind is CriterionKind.PRICE
     main_category = "services" if tender.cpv[:1] in ("5", "9") else "goods"
     result = {
@@ -174,7 +138,7 @@ def ocds_tender(tender: Tender) -> dict:
 
 def consultation(tender: Tender) -> dict:
     """The machine-readable package: what a platform or a script needs to recreate the consultation."""
-    environmental, social = _considerations(tender)
+    environmental, social = considerations.decp_considerations(considerations.tender_commitments(tender))
     buyer = tender.buyer
     return {
         "generator": "Circuit",

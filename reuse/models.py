@@ -150,7 +150,9 @@ class Device(Audited, db.Model):
     screen_inches: Mapped[Decimal | None] = mapped_column(Numeric(4, 1))
     condition: Mapped[Condition | None] = enum_column(Condition, nullable=True)
     weight_kg: Mapped[Decimal] = mapped_column(Numeric(8, 2))
-    has_storage_media: Mapped[bool] = mapped_column(Boolean, default=False)
+    # None: nobody has said yet; for a category that normally holds data it blocks the device's leaving as
+    # True does, until someone records the answer (reuse.services).
+    has_storage_media: Mapped[bool | None] = mapped_column(Boolean)
     notes: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[DeviceStatus] = enum_column(DeviceStatus, default=DeviceStatus.IN_SERVICE, index=True)
     # Dates that the décret 2023-266 rate needs: when it became surplus, when it left the owner.

@@ -223,8 +223,8 @@ def clause(code: str, theme: Theme = Theme.DURABILITY, mechanism: Mechanism = Me
 
 def draft_tender(officer: User, lots: int = 1, reference: str | None = None, **overrides):
     """A complete draft: lots, a grid with price 60 / technical 20 / environmental 20, an environmental
-    execution clause and an environmental award-criterion clause (so it passes the Climat et Résilience
-    check)."""
+    technical specification, an environmental execution clause and an environmental award-criterion clause
+    (so it passes the Climat et Résilience check)."""
     data = tender_service.TenderData(
         reference=reference or f"T-{next(_TENDER_NUMBERS):05d}",
         title="Ordinateurs portables reconditionnés", description="Fourniture de portables reconditionnés.",
@@ -239,6 +239,7 @@ def draft_tender(officer: User, lots: int = 1, reference: str | None = None, **o
                                                   (CriterionKind.TECHNICAL, "Valeur technique", 20),
                                                   (CriterionKind.ENVIRONMENTAL, "Performance environnementale", 20)])
     stamp = f"{tender.reference[-6:]}"
+    tender_service.attach_clause(officer, tender, clause(f"S{stamp}", Theme.ENERGY, Mechanism.TECHNICAL_SPECIFICATION))
     tender_service.attach_clause(officer, tender, clause(f"X{stamp}", Theme.TAKE_BACK_WEEE))
     tender_service.attach_clause(officer, tender, clause(f"A{stamp}", Theme.BATTERY, Mechanism.AWARD_CRITERION))
     db.session.commit()

@@ -1,11 +1,6 @@
 """The contracts register: contracts awarded here, entered by hand or imported from DECP files, each
-with its considerations and environmental score, derived once here and stored for SQL aggregates.
-
-Environmental score (0 to 100, capped): each environmental clause counts the points of its mechanism
-(MECHANISM_POINTS), each environmental award criterion of the tender's grid counts its weight. An
-imported contract has no clauses, only the file's considerations: a "Clause environnementale" counts as
-an execution clause, a "Critère environnemental" as an award criterion.
-"""
+with its considerations and environmental score (procurement.services.considerations), derived once and
+stored for SQL aggregates."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -13,7 +8,6 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import extract, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -23,69 +17,9 @@ from core.errors import RuleViolation
 from core.extensions import db
 from core.i18n import to_local
 from core.models import Organisation, User, utcnow
-from procurement.models import (ENV_CLAUSE, ENV_CRITERION, RESERVED, SOCIAL_CLAUSE, SOCIAL_CRITERION, Bid,
-                                ClauseVersion, Contract, ContractSource, ContractStatus, CriterionKind, Lot,
-                                Mechanism, ProcedureType, Reservation, Theme)
-
-MECHANISM_POINTS = {
-    Mechanism.EXECUTION_CLAUSE: 20,
-    Mechanism.AWARD_CRITERION: 20,
-    Mechanism.TECHNICAL_SPECIFICATION: 15,
-    Mechanism.SELECTION_CRITERION: 10,
-}
-
-# The module docstring's formula, for the contract page (translated).
-SCORE_EXPLANATION = _l(
-    "Environmental score (0 to 100, capped): each environmental clause counts the points of its mechanism "
-    "(execution clause %(execution)d, award criterion %(award)d, technical specification %(specification)d, "
-    "selection criterion %(selection)d); each environmental award criterion of the tender's grid counts its "
-    "weight. An imported contract has no clauses, only its DECP considerations: a “Clause environnementale” "
-    "counts as an execution clause, a “Critère environnemental” as an award criterion.",
-    execution=MECHANISM_POINTS[Mechanism.EXECUTION_CLAUSE], award=MECHANISM_POINTS[Mechanism.AWARD_CRITERION],
-    specification=MECHANISM_POINTS[Mechanism.TECHNICAL_SPECIFICATION],
-    selection=MECHANISM_POINTS[Mechanism.SELECTION_CRITERION])
-
-
-def refresh_considerations(contract: Contract, decp_considerations: set[str] | None = None) -> None:
-    """Derive the DECP considerations and the environmental score: from the clauses (and the tender's
-    grid and reservation) of a contract made here, from the file's considerations for an imported one."""
-    breakdown: list[dict] = []
-    if contract.source is ContractSource.DECP:
-        found = set(decp_considerations or ())
-        for name, mechanism in ((ENV_CLAUSE, Mechanism.EXECUTION_CLAUSE), (ENV_CRITERION, Mechanism.AWARD_CRITERION)):
-            if name in found:
-                breakdown.append({"source": "decp", "label": name, "mechanism": mechanism.value,
-                                  "points": MECHANISM_POINTS[mechanism]})
-    else:
-        found = set()
-        for version in sorted(contract.clauses, key=lambda v: v.clause.code):  # a stable breakdown
-            if version.is_environmental:
-                found.add(ENV_CRITERION if version.mechanism is Mechanism.AWARD_CRITERION else ENV_CLAUSE)
-                breakdown.append({"source": "clause", "code": version.clause.code, "version": version.number,
-                                  "label": version.title_fr, "mechanism": version.mechanism.value,
-                                  "points": MECHANISM_POINTS[version.mechanism]})
-            elif version.theme is Theme.RESERVED_CONTRACT:
-                found.add(RESERVED)
-            else:
-                found.add(SOCIAL_CRITERION if version.mechanism is Mechanism.AWARD_CRITERION else SOCIAL_CLAUSE)
-        tender = contract.lot.tender if contract.lot is not None else None
-        if tender is not None:
-            if tender.reservation is not Reservation.NONE:
-                found.add(RESERVED)
-            for criterion in tender.criteria:
-                if criterion.kind is CriterionKind.ENVIRONMENTAL:
-                    found.add(ENV_CRITERION)
-                    breakdown.append({"source": "criterion", "label": criterion.name,
-                                      "mechanism": Mechanism.AWARD_CRITERION.value, "points": criterion.weight})
-                elif criterion.kind is CriterionKind.SOCIAL:
-                    found.add(SOCIAL_CRITERION)
-    contract.env_clause = ENV_CLAUSE in found
-    contract.env_criterion = ENV_CRITERION in found
-    contract.social_clause = SOCIAL_CLAUSE in found
-    contract.social_criterion = SOCIAL_CRITERION in found
-    contract.reserved = RESERVED in found
-    contract.env_score = min(100, sum(item["points"] for item in breakdown))
-    contract.env_score_breakdown = breakdown
+from procurement.models import (Bid, ClauseVersion, Contract, ContractSource, ContractStatus, Lot,
+                                ProcedureType)
+from procurement.services import agec, considerations
 
 
 def next_decp_id(buyer: Organisation, year: int) -> str:
@@ -109,7 +43,8 @@ def from_award(lot: Lot, bid: Bid, offers_received: int, standstill_ends_at: dat
         holder_name=supplier.name, lot=lot, standstill_ends_at=standstill_ends_at,
         clauses=[tc.version for tc in tender.clauses])
     db.session.add(contract)
-    refresh_considerations(contract)
+    considerations.refresh(contract)
+    agec.apply_defaults(contract)
     return contract
 
 
@@ -177,7 +112,7 @@ def _apply(contract: Contract, data: ContractData) -> None:
     contract.holder_id = data.supplier.siret if data.supplier is not None else data.holder_id.strip()
     contract.holder_name = data.supplier.name if data.supplier is not None else data.holder_name.strip()
     contract.clauses = list(data.clauses)
-    refresh_considerations(contract)
+    considerations.refresh(contract)
 
 
 def create_manual(actor: User, buyer: Organisation, data: ContractData) -> Contract:
@@ -185,6 +120,7 @@ def create_manual(actor: User, buyer: Organisation, data: ContractData) -> Contr
     _check(buyer, data)
     contract = Contract(buyer=buyer, source=ContractSource.MANUAL, status=ContractStatus.NOTIFIED)
     _apply(contract, data)
+    agec.apply_defaults(contract)
     db.session.add(contract)
     return contract
 

@@ -1,5 +1,5 @@
 """Tenders: a procurement officer drafts one (lots, award criteria, clauses), checks it against the
-Climat et Résilience rule, publishes it; suppliers ask questions, answered to every bidder anonymously."""
+Climat et Résilience rule (procurement.services.climate), publishes it; suppliers ask questions, answered to every bidder anonymously."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -16,12 +16,9 @@ from core.extensions import db
 from core.i18n import to_local
 from core.models import Organisation, User, utcnow
 from marketplace.models import CampaignLine, LineStatus
-from procurement.models import (AwardCriterion, Clause, ClauseVersion, CriterionKind, Lot, Mechanism, ProcedureType,
-                                Question, Reservation, Tender, TenderClause, TenderStatus, Theme)
-
-# Loi Climat et Résilience art. 35: from 22 August 2026 every contract has an environmental award
-# criterion and an environmental execution clause. Before that date the check only warns.
-CLIMATE_RULE_DATE = date(2026, 8, 22)
+from procurement.models import (AwardCriterion, Clause, ClauseVersion, CriterionKind, Lot, ProcedureType, Question,
+                                Reservation, Tender, TenderClause, TenderStatus, Theme)
+from procurement.services import climate
 
 
 @dataclass
@@ -196,17 +193,8 @@ def check(tender: Tender, on: date | None = None) -> Check:
         problems.append(_("Set the award criteria (weights summing to 100)."))
     if tender.deadline <= utcnow():
         problems.append(_("The deadline is past: set a later one."))
-    env_criterion = any(c.kind is CriterionKind.ENVIRONMENTAL for c in tender.criteria)
-    env_execution_clause = any(tc.version.is_environmental and tc.version.mechanism is Mechanism.EXECUTION_CLAUSE
-                               for tc in tender.clauses)
-    climate = []
-    if not env_criterion:
-        climate.append(_("Loi Climat et Résilience (art. 35): the grid needs at least one environmental award "
-                         "criterion."))
-    if not env_execution_clause:
-        climate.append(_("Loi Climat et Résilience (art. 35): the tender needs at least one environmental "
-                         "execution clause."))
-    (problems if on >= CLIMATE_RULE_DATE else warnings).extend(climate)
+    # Loi Climat et Résilience art. 35: binding from 22 August 2026, a warning before.
+    (problems if climate.applies_on(on) else warnings).extend(climate.tender_problems(tender))
     if tender.reservation is not Reservation.NONE and not any(
             tc.version.theme.value == "reserved_contract" for tc in tender.clauses):
         warnings.append(_("The tender is reserved: attach the reserved-contract clause so bidders see its "

@@ -23,6 +23,7 @@ from procurement import decp
 from procurement.forms.contracts import ContractFilterForm, ContractForm, DecpImportForm
 from procurement.models import (DECP_PROCEDURES, Clause, ClauseVersion, Contract, ContractSource, ContractStatus,
                                 Mechanism, ProcedureType, Theme)
+from procurement.services import considerations
 from procurement.services import contracts as service
 from procurement.views import bp
 
@@ -84,7 +85,7 @@ def contract(contract_id: int):
     return render_template(
         "procurement/contracts/contract.html", contract=contract, tender_url=tender_url, record=record,
         cpv_label=cpv_codes.label(contract.cpv),
-        explanation=service.SCORE_EXPLANATION, mechanisms={m.value: m.label for m in Mechanism},
+        explanation=considerations.SCORE_EXPLANATION, mechanisms={m.value: m.label for m in Mechanism},
         breakdown_sources={key: label() for key, label in BREAKDOWN_SOURCES.items()},
         may_sign=contract.status is ContractStatus.AWARDED and permissions.may(current_user, "contract.edit", contract))
 

@@ -17,6 +17,7 @@ from procurement import decp
 from procurement.models import (Contract, ContractSource, ContractStatus, CriterionKind, Mechanism, ProcedureType,
                                 Theme)
 from procurement.services import bids as bid_service
+from procurement.services import considerations
 from procurement.services import contracts as service
 from procurement.services import evaluation
 from tests.factories import OrganisationFactory, clause, close, published_tender, submit_bid, user_for_role
@@ -100,7 +101,7 @@ def test_a_manual_contract_takes_its_considerations_and_score_from_its_clauses(c
 
     page = page_text(client.get(response.headers["Location"]))
     assert "ENV-TB v1" in page and "ENV-BAT v1" in page and "40/100" in page
-    assert str(service.SCORE_EXPLANATION) in page  # a lazy string renders as it is (flask-babel marks it safe)
+    assert str(considerations.SCORE_EXPLANATION) in page  # a lazy string renders as it is (flask-babel marks it safe)
     assert shown(Mechanism.AWARD_CRITERION.label, page) and shown(Mechanism.EXECUTION_CLAUSE.label, page)
     assert "Clause environnementale" in page and "Critère environnemental" in page and "Clause sociale" in page
     # The holder is on the platform: its locality and social-economy status are shown.

@@ -233,15 +233,15 @@ def test_the_caller_commits_or_rolls_back_the_whole_file(buyer):
 
 
 def test_a_database_error_rolls_back_only_its_record(buyer, monkeypatch):
-    real = contract_service.refresh_considerations
+    real = decp.considerations_service.refresh
 
-    def failing(contract, decp_considerations=None):
-        real(contract, decp_considerations)
+    def failing(contract, decp_considerations=None, **known):
+        real(contract, decp_considerations, **known)
         if contract.decp_id == "2023-002":
             db.session.flush()
             db.session.execute(text("INSERT INTO no_such_table VALUES (1)"))
 
-    monkeypatch.setattr(decp.contract_service, "refresh_considerations", failing)
+    monkeypatch.setattr(decp.considerations_service, "refresh", failing)
     summary = run("decp_v1_messy.json")
     assert summary.imported == 4
     assert [r["index"] for r in summary.rejected] == [1, 5, 7, 8]

@@ -23,6 +23,7 @@ from procurement.models import (ENV_CLAUSE, ENV_CRITERION, NO_SOCIAL, RESERVED, 
                                 ContractStatus, CriterionKind, Mechanism, ProcedureType, Theme)
 from procurement.services import bids as bid_service
 from procurement.services import contracts as contract_service
+from procurement.services import considerations as considerations_service
 from procurement.services import evaluation
 from procurement.services import tenders as tender_service
 from reuse.models import DeviceCategory, DeviceStatus, Offer, RequestStatus, ReuseRequest
@@ -88,7 +89,7 @@ def imported_contract(buyer, notified_on: date, considerations: set[str], **over
     for key, value in overrides.items():
         setattr(contract, key, value)
     db.session.add(contract)
-    contract_service.refresh_considerations(contract, considerations)
+    considerations_service.refresh(contract, considerations)
     db.session.commit()
     return contract
 

@@ -14,6 +14,7 @@ from marketplace.services import orders as order_service
 from procurement import indicators
 from procurement.models import ENV_CLAUSE, Contract, ContractSource, Mechanism, ProcedureType, Theme
 from procurement.services import contracts as contract_service
+from procurement.services import considerations
 from reuse.models import DeviceCategory, DeviceStatus
 from tests.factories import CatalogueOfferFactory, DeviceFactory, OrganisationFactory, clause, user_for_role
 
@@ -76,7 +77,7 @@ def territory(app):
     imported = Contract(buyer=external, source=ContractSource.DECP, decp_id="EXT001", title="Imprimantes",
                         cpv="30232100-5", amount=Decimal("9000.00"), notified_on=june_2025,
                         holder_name="Quelqu'un")
-    contract_service.refresh_considerations(imported, {ENV_CLAUSE})
+    considerations.refresh(imported, {ENV_CLAUSE})
     db.session.add(imported)
 
     # Devices: Vitry sells two laptops reformed in 2024 (one through a refurbisher), recycles a desktop and
