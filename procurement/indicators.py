@@ -1,13 +1,20 @@
 """The Activity 16 indicators, for a year and a buyer (one organisation) or the whole territory.
 
 Every figure comes from an SQL aggregate (`func.count/sum/avg(...).filter(...)`): one statement for the
-contracts, one for the devices (reuse.gains's figures, the décret 2023-266 rate, the reuse routes), one for
-the AGEC share.
+contracts, one for the devices (reuse.gains's figures, the décret 2023-266 rate, the reuse routes), three for
+the AGEC share (procurement.services.agec: catalogue, contracts, devices received). Each legal rule is its
+owner's: the décret 2023-266 A and B are reuse.gains's conditions, the art. 35 check procurement.services.
+climate's, the AGEC share procurement.services.agec's; this module only adds them up.
 The number of statements does not grow with the number of rows.
 
 Values: counts are ints; amounts, kilograms and euros are Decimal; shares, rates and targets are Decimal
 fractions between 0 and 1 with four decimals (50 % is 0.5). A share without a denominator (no contract,
 no spend, no reformed stock, no IT purchase) is None, never 0; a count of nothing is 0.
+
+Considerations unknown are not "none": an imported DECP v1 record states none. The shares of contracts with
+an environmental (social) consideration, and the mean environmental score, are computed over the contracts
+whose environmental (social) considerations are known; the unknown ones are counted beside them
+(`contracts_env_unknown`, `contracts_social_unknown`).
 """
 from __future__ import annotations
 
@@ -21,9 +28,8 @@ from sqlalchemy.orm import aliased
 from core.extensions import db
 from core.models import BeneficiaryCategory, Organisation, OrganisationKind
 from core.territory import Locality
-from marketplace.models import Order, OrderLine, OrderStatus
-from marketplace.services.orders import AGEC_IT_CATEGORIES, year_bounds_utc, agec_share, agec_target
 from procurement.models import Contract
+from procurement.services import agec, climate
 from reuse import gains
 from reuse.models import REUSED_STATUSES, Device, DeviceCategory, DeviceStatus, ReuseRequest
 
@@ -46,6 +52,8 @@ REQUIRED_KEYS = (
     "local_spend_share_territory", "local_spend_share_departments", "ess_spend_share", "devices_reused",
     "devices_reconditioned", "devices_recycled", "weee_kg_diverted", "co2e_kg_avoided", "euros_avoided",
     "reuse_rate_2023_266", "reuse_rate_2023_266_target", "agec_it_reuse_share", "agec_it_reuse_target",
+    # Added with issue 19.
+    "contracts_env_unknown", "contracts_social_unknown", "contracts_art35_missing",
 )
 
 _CONTRACTS = _l("Contracts register (Circuit): contracts tendered here, entered by hand or imported from DECP")
@@ -54,7 +62,8 @@ _A161 = _l("Activity 16.1 (local sourcing), contracts register")
 _A162 = _l("Activity 16.2 (WEEE), device inventory and reuse circuit")
 _FACTORS = _l("Activity 16.2, reuse/factors.py factor table (ADEME Base Empreinte via Boavizta)")
 _DECRET_2023_266 = "décret 2023-266 (loi REEN art. 16)"
-_AGEC = "loi AGEC art. 58, décret 2024-134"
+_AGEC = "loi AGEC art. 58, décrets 2021-254 et 2024-134, arrêtés du 29 février 2024"
+_ART35 = "Loi Climat et Résilience art. 35 (CCP L.2111-2, L.2112-2, L.2152-7)"
 _OF_YEAR = _l("notified in the year")
 _SPEND = _l("Share of the year's spend (sum of amounts excl. VAT of the contracts notified in the year with a "
             "positive amount; contracts whose holder is not an organisation of the platform count in the "
@@ -74,16 +83,27 @@ DEFINITIONS: dict[str, dict] = {
                          "(clause or criterion): the official indicator of Activity 16."), "source": _PNAD},
     "contracts_env_any_share": {
         "definition": _l("Share of the contracts notified in the year with at least one environmental "
-                         "consideration; PNAD target 100 %."), "source": _PNAD},
+                         "consideration, among those whose environmental considerations are known; PNAD target "
+                         "100 %."), "source": _PNAD},
+    "contracts_env_unknown": {
+        "definition": _l("Contracts notified in the year whose environmental considerations are unknown (imported "
+                         "DECP v1 records state none): left out of the share."), "source": _CONTRACTS},
+    "contracts_art35_missing": {
+        "definition": _l("Contracts notified in the year from 22 August 2026 whose known considerations hold no "
+                         "environmental one; none before 2026."), "source": _ART35},
     "contracts_social_any": {
         "definition": _l("Contracts notified in the year with at least one social consideration (social "
                          "clause, social criterion or reserved contract)."), "source": _PNAD},
     "contracts_social_any_share": {
-        "definition": _l("Share of the contracts notified in the year with at least one social consideration; "
-                         "PNAD target 30 %."), "source": _PNAD},
+        "definition": _l("Share of the contracts notified in the year with at least one social consideration, "
+                         "among those whose social considerations are known; PNAD target 30 %."), "source": _PNAD},
+    "contracts_social_unknown": {
+        "definition": _l("Contracts notified in the year whose social considerations are unknown (imported DECP "
+                         "v1 records state none): left out of the share."), "source": _CONTRACTS},
     "env_score_mean": {
-        "definition": _l("Mean environmental score (0 to 100) of the contracts notified in the year, as the "
-                         "contracts register computes it from their clauses and criteria."),
+        "definition": _l("Mean environmental score (0 to 100) of the contracts notified in the year whose "
+                         "environmental considerations are known, as the contracts register computes it from "
+                         "their clauses and criteria."),
         "source": _CONTRACTS},
     "local_spend_share_territory": {
         "definition": _l("%(spend)s located in one of the 24 communes of the territory.", spend=_SPEND),
@@ -137,24 +157,41 @@ DEFINITIONS: dict[str, dict] = {
                          "of the category); categories without a price are left out."), "source": _FACTORS},
     "reuse_rate_2023_266": {
         "definition": _l("Reformed IT equipment (WEEE categories 2 and 6) sent to reuse in the year, divided "
-                         "by the reformed equipment held on 1 January, except items over 10 years old."),
+                         "by the reformed equipment held on 1 January; items over 10 years old on 1 January "
+                         "are in neither."),
         "source": _DECRET_2023_266},
     "reuse_rate_2023_266_target": {"definition": _l("The décret's target for the year: 25 percent (2023), "
                                                     "35 percent (2024), 50 percent from 2025."), "source": _DECRET_2023_266},
     "reuse_rate_2023_266_sent": {"definition": _l("A of the décret's rate: IT equipment (WEEE 2 and 6) sent to "
-                                                  "reuse in the year."), "source": _DECRET_2023_266},
+                                                  "reuse in the year, at most 10 years old on 1 January."),
+                                 "source": _DECRET_2023_266},
     "reuse_rate_2023_266_stock": {"definition": _l("B of the décret's rate: reformed IT equipment (WEEE 2 and 6) "
                                                    "held on 1 January, at most 10 years old."),
                                   "source": _DECRET_2023_266},
-    "agec_it_amount": {"definition": _l("IT and telephony purchases of the year excl. VAT on the marketplace."),
-                       "source": _AGEC},
-    "agec_it_reuse_amount": {"definition": _l("The part of them from reuse or reconditioning, excl. VAT."),
-                             "source": _AGEC},
+    "agec_it_amount": {"definition": _l("IT and telephony purchases of the year excl. VAT: catalogue orders not "
+                                        "cancelled, contracts notified in the year whose amounts from reuse are "
+                                        "known, devices received through the reuse circuit (bought, or donated at "
+                                        "the flat value of the arrêté of 29 February 2024)."), "source": _AGEC},
+    "agec_it_reuse_amount": {"definition": _l("The part of them from reuse or re-use, donations received "
+                                              "included, excl. VAT."), "source": _AGEC},
     "agec_it_reuse_share": {
-        "definition": _l("Share of the year's IT and telephony purchases excl. VAT on the marketplace (orders "
-                         "not cancelled) that come from reuse or reconditioning."), "source": _AGEC},
-    "agec_it_reuse_target": {"definition": _l("The legal target for the year: 20 percent (2024), "
+        "definition": _l("Share of the year's IT and telephony purchases excl. VAT (catalogue, contracts of the "
+                         "register, devices received) that come from reuse or re-use; contracts whose amounts "
+                         "are unknown and donations not yet valued are left out and counted apart."),
+        "source": _AGEC},
+    "agec_it_reuse_target": {"definition": _l("The legal target for the year: 20 percent (2021 to 2026), "
                                               "25 percent (2027), 30 percent (2030)."), "source": _AGEC},
+    "agec_it_recycled_amount": {"definition": _l("IT and telephony purchases of the year with recycled material, "
+                                                 "excl. VAT (declared apart)."), "source": _AGEC},
+    "agec_it_donations_value": {"definition": _l("Devices received as donations in the year, at the flat values "
+                                                 "of the arrêté of 29 February 2024, excl. VAT."), "source": _AGEC},
+    "agec_it_donations_unvalued": {"definition": _l("Devices received as donations in the year that the grid does "
+                                                    "not value yet (a value to be completed, an unknown purchase "
+                                                    "date): left out, never counted at 0."), "source": _AGEC},
+    "agec_it_contracts_unknown": {"definition": _l("IT and telephony contracts notified in the year whose amount "
+                                                   "from reuse is unknown (imported until their officer says): "
+                                                   "left out of the share."), "source": _AGEC},
+    "agec_it_contracts_unknown_amount": {"definition": _l("Their amount excl. VAT."), "source": _AGEC},
     "contracts_env_any_target": {"definition": _l("PNAD target: every contract with an environmental "
                                                   "consideration."), "source": _PNAD},
     "contracts_social_any_target": {"definition": _l("PNAD target: 30 percent of the contracts with a social "
@@ -184,6 +221,8 @@ def _contract_figures(year: int, buyer: Organisation | None) -> dict:
     supplier = aliased(Organisation)
     env_any = or_(Contract.env_clause, Contract.env_criterion)
     social_any = or_(Contract.social_clause, Contract.social_criterion, Contract.reserved)
+    env_known = Contract.env_considerations_known.is_(True)
+    social_known = Contract.social_considerations_known.is_(True)
     spent = Contract.amount > 0
 
     def contracts(*conditions):
@@ -201,7 +240,10 @@ def _contract_figures(year: int, buyer: Organisation | None) -> dict:
         "contracts_env_criterion": contracts(Contract.env_criterion),
         "contracts_env_any": contracts(env_any),
         "contracts_social_any": contracts(social_any),
-        "env_score_mean": func.avg(Contract.env_score),
+        "contracts_env_known": contracts(env_known),
+        "contracts_social_known": contracts(social_known),
+        "contracts_art35_missing": contracts(climate.missing_condition()),
+        "env_score_mean": func.avg(Contract.env_score).filter(env_known),
         "spend_total": spend(),
         "spend_ess": spend(supplier.is_ess),
         "spend_ea_esat": spend(supplier.is_ea_esat),
@@ -226,10 +268,15 @@ def _contract_figures(year: int, buyer: Organisation | None) -> dict:
         "contracts_env_clause": row["contracts_env_clause"],
         "contracts_env_criterion": row["contracts_env_criterion"],
         "contracts_env_any": row["contracts_env_any"],
-        "contracts_env_any_share": _fraction(row["contracts_env_any"], total),
+        "contracts_env_any_share": _fraction(row["contracts_env_any"], row["contracts_env_known"]),
         "contracts_env_any_target": PNAD_ENV_TARGET,
+        "contracts_env_unknown": total - row["contracts_env_known"],
         "contracts_social_any": row["contracts_social_any"],
-        "contracts_social_any_share": _fraction(row["contracts_social_any"], total),
+        "contracts_social_any_share": _fraction(row["contracts_social_any"], row["contracts_social_known"]),
+        "contracts_social_unknown": total - row["contracts_social_known"],
+        # Art. 35 binds from 22 August 2026: before 2026 there is nothing to count.
+        "contracts_art35_missing": (row["contracts_art35_missing"]
+                                    if climate.applies_on(date(year, 12, 31)) else None),
         "contracts_social_any_target": PNAD_SOCIAL_TARGET,
         # SQLite answers a float, PostgreSQL a Decimal: through str, both give the same Decimal.
         "env_score_mean": None if mean is None else Decimal(str(mean)).quantize(HUNDREDTH, ROUND_HALF_UP),
@@ -245,10 +292,11 @@ def _contract_figures(year: int, buyer: Organisation | None) -> dict:
 
 
 def _device_figures(year: int, buyer: Organisation | None) -> dict:
-    """Reused devices and what they avoided (reuse.gains's definitions), the décret 2023-266 rate, the reuse
-    routes (transfer to a public body, donation, sale), reconditioned and recycled devices of the year: one
-    statement over the devices, one pair of columns per category for the factor table. For the territory,
-    every organisation's devices count: only public bodies hold an inventory."""
+    """Reused devices and what they avoided (reuse.gains's definitions), the décret 2023-266 rate (its A and B
+    are reuse.gains's conditions), the reuse routes (transfer to a public body, donation, sale), reconditioned
+    and recycled devices of the year: one statement over the devices, one pair of columns per category for
+    the factor table. For the territory, every organisation's devices count: only public bodies hold an
+    inventory."""
     jan_1, dec_31 = date(year, 1, 1), date(year, 12, 31)
     recipient = aliased(Organisation)
     left_in_year = Device.left_on.between(jan_1, dec_31)
@@ -256,16 +304,9 @@ def _device_figures(year: int, buyer: Organisation | None) -> dict:
     handed_over = and_(left_in_year, Device.status == DeviceStatus.HANDED_OVER)
     to_public_body = or_(recipient.kind.in_(TERRITORY_BUYER_KINDS),
                          recipient.beneficiary_category == BeneficiaryCategory.PUBLIC_BODY)
-    rate_categories = Device.category.in_([c for c in DeviceCategory
-                                           if c.factors.weee in gains.REUSE_RATE_WEEE_CATEGORIES])
-    # décret 2023-266 art. 1: reformed, still held on 1 January, and at most 10 years old then.
-    in_stock_on_jan_1 = and_(rate_categories, Device.reformed_on < jan_1,
-                             or_(Device.left_on.is_(None), Device.left_on >= jan_1),
-                             or_(Device.purchase_date.is_(None),
-                                 Device.purchase_date >= date(year - gains.MAX_AGE_YEARS, 1, 1)))
     columns = {
-        "rate_sent": func.count(Device.id).filter(reused, rate_categories),
-        "rate_stock": func.count(Device.id).filter(in_stock_on_jan_1),
+        "rate_sent": func.count(Device.id).filter(gains.sent_to_reuse(year)),
+        "rate_stock": func.count(Device.id).filter(gains.reformed_in_stock_on_jan_1(year)),
         "public_body": func.count(Device.id).filter(handed_over, to_public_body),
         "handed_over": func.count(Device.id).filter(handed_over),
         "sold": func.count(Device.id).filter(left_in_year, Device.status == DeviceStatus.SOLD),
@@ -303,29 +344,26 @@ def _device_figures(year: int, buyer: Organisation | None) -> dict:
     }
 
 
-def _territory_agec(year: int) -> tuple[Decimal, Decimal]:
-    """agec_share's sums for every territory buyer together (the same orders, the same year bounds)."""
-    start, end = year_bounds_utc(year)
-    amount = OrderLine.quantity * OrderLine.unit_price
-    from_reuse = or_(OrderLine.is_reconditioned.is_(True), OrderLine.is_reused.is_(True))
-    is_it = OrderLine.category.in_(AGEC_IT_CATEGORIES)
-    it_amount, it_reused = db.session.execute(
-        select(func.sum(amount).filter(is_it), func.sum(amount).filter(is_it, from_reuse))
-        .join(Order, OrderLine.order_id == Order.id)
-        .where(Order.buyer_id.in_(_territory_buyer_ids()), Order.status != OrderStatus.CANCELLED,
-               Order.created_at >= start, Order.created_at < end)).one()
-    return _money(it_amount), _money(it_reused)
-
-
 def _agec_figures(year: int, buyer: Organisation | None) -> dict:
-    if buyer is None:
-        it_amount, it_reused = _territory_agec(year)
-    else:
-        share = agec_share(buyer.id, year)
-        it_amount, it_reused = share["amount"], share["reconditioned_amount"]
-    return {"agec_it_reuse_share": _fraction(it_reused, it_amount),
-            "agec_it_reuse_target": _percent_to_fraction(agec_target(year)),
-            "agec_it_amount": it_amount, "agec_it_reuse_amount": it_reused}
+    """The AGEC art. 58 IT and telephony figures (procurement.services.agec, which says what counts)."""
+    found = agec.figures(year, buyer, agec.IT)
+    target = agec.target(year)
+    return {"agec_it_reuse_share": _fraction(found.reuse_amount, found.total),
+            "agec_it_reuse_target": _percent_to_fraction(target.percent if target else None),
+            "agec_it_amount": found.total, "agec_it_reuse_amount": found.reuse_amount,
+            "agec_it_recycled_amount": found.contracts_recycled_amount,
+            "agec_it_donations_value": found.donations_value,
+            "agec_it_donations_unvalued": found.donations_unvalued,
+            "agec_it_contracts_unknown": found.contracts_unknown,
+            "agec_it_contracts_unknown_amount": found.contracts_unknown_amount}
+
+
+def target_texts(year: int) -> dict[str, str | None]:
+    """The text that sets each target of the year."""
+    target = agec.target(year)
+    return {"agec_it_reuse_target": target.text if target else None,
+            "reuse_rate_2023_266_target": gains.reuse_rate_target_text(year),
+            "contracts_env_any_target": _PNAD, "contracts_social_any_target": _PNAD}
 
 
 # Buyers the indicators answer for one by one: the territory's and those known only from DECP files.

@@ -683,10 +683,10 @@ class ContractModification(Audited, db.Model):
 
 
 class DonationValue(db.Model):
-    """A cell of the flat-value grid by which a public buyer counts the goods it received as donations in
-    its AGEC art. 58 share (arrêté of 29 February 2024, NOR TRED2403742A): per device category and age
-    band, excluding VAT. Kept as data with its source; a cell whose value is not yet copied from the
-    arrêté is None, shown "to be completed" and editable by an administrator, never read as 0."""
+    """A cell of the flat-value grid by which a public buyer counts the goods it received as donations in its
+    AGEC art. 58 share (arrêté of 29 February 2024, NOR TRED2403742A), as an administrator completed it from
+    the arrêté. The values read so far, with their source, are data (procurement/data/agec_donation_grid.json);
+    a row here holds a value an administrator copied, with where it was read, and wins over the file."""
 
     __tablename__ = "agec_donation_values"
     __table_args__ = (UniqueConstraint("grid", "category", "age_band", name="uq_agec_donation_values_cell"),)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import joinedload
 
 from core.extensions import db
@@ -56,7 +56,7 @@ class _ReuseTally:
         self.reused_categories = self.valued_categories = 0
 
     def add(self, category: DeviceCategory, reused: int, reconditioned: int, recycled: int, weight,
-            in_stock_on_jan_1: int) -> None:
+            sent_to_reuse: int, in_stock_on_jan_1: int) -> None:
         self.reused += reused
         self.reconditioned += reconditioned
         self.recycled += recycled
@@ -67,10 +67,8 @@ class _ReuseTally:
             if factor.embodied_kgco2e is not None:
                 self.valued_categories += 1
                 self.kgco2e += factor.embodied_kgco2e * reused
-        # décret 2023-266 art. 1: only reformed IT equipment of WEEE categories 2 and 6 counts in A and B.
-        if factor.weee in gains.REUSE_RATE_WEEE_CATEGORIES:
-            self.sent += reused
-            self.stock += in_stock_on_jan_1
+        self.sent += sent_to_reuse  # A and B of décret 2023-266: reuse.gains's conditions
+        self.stock += in_stock_on_jan_1
 
     def figures(self) -> dict:
         # As procurement.indicators: kgCO2e are unknown, not zero, when no reused category has a factor.
@@ -85,22 +83,18 @@ class _ReuseTally:
 
 
 def _device_rows(year: int, buyer: Organisation | None):
-    """(organisation id, category, reused, reconditioned, recycled, weight reused, in stock on 1 January),
-    one row per organisation and category: the definitions of reuse.gains and procurement.indicators."""
+    """(organisation id, category, reused, reconditioned, recycled, weight reused, A, B of the décret 2023-266
+    rate), one row per organisation and category: the definitions of reuse.gains and procurement.indicators."""
     jan_1, dec_31 = date(year, 1, 1), date(year, 12, 31)
     left_in_year = Device.left_on.between(jan_1, dec_31)
     reused = and_(Device.status.in_(REUSED_STATUSES), left_in_year)
-    # décret 2023-266: reformed, still held on 1 January, and at most 10 years old then.
-    in_stock_on_jan_1 = and_(
-        Device.reformed_on < jan_1,
-        or_(Device.left_on.is_(None), Device.left_on >= jan_1),
-        or_(Device.purchase_date.is_(None), Device.purchase_date >= date(year - gains.MAX_AGE_YEARS, 1, 1)))
     query = (select(Device.organisation_id, Device.category,
                     func.count(Device.id).filter(reused),
                     func.count(Device.id).filter(reused, Device.refurbisher_id.is_not(None)),
                     func.count(Device.id).filter(left_in_year, Device.status == DeviceStatus.RECYCLED),
                     func.sum(Device.weight_kg).filter(reused),
-                    func.count(Device.id).filter(in_stock_on_jan_1))
+                    func.count(Device.id).filter(gains.sent_to_reuse(year)),
+                    func.count(Device.id).filter(gains.reformed_in_stock_on_jan_1(year)))
              .group_by(Device.organisation_id, Device.category))
     if buyer is None:
         territory_buyers = select(Organisation.id).where(Organisation.kind.in_(TERRITORY_BUYER_KINDS))

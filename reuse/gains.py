@@ -22,11 +22,16 @@ from reuse.models import REUSED_STATUSES, Device, DeviceCategory, RequestStatus,
 # Requests whose devices the receiving organisation holds.
 RECEIVED_STATUSES = {RequestStatus.HANDED_OVER, RequestStatus.RECEIVED}
 
-# Décret 2023-266 (loi REEN art. 16), art. 1: share of reformed IT equipment (WEEE categories 2 and 6)
-# sent to reuse; the target applies from the year given until the next one.
-REUSE_RATE_TARGETS = {2023: Decimal(25), 2024: Decimal(35), 2025: Decimal(50)}
+# Décret 2023-266 (loi REEN art. 16), art. 1: the share of reformed IT equipment sent to reuse, by year of
+# application (each target holds from its year until the next).
+REUSE_RATE_TARGETS = {
+    2023: (Decimal(25), "décret n° 2023-266, art. 1 (2023 : 25 %)"),
+    2024: (Decimal(35), "décret n° 2023-266, art. 1 (2024 : 35 %)"),
+    2025: (Decimal(50), "décret n° 2023-266, art. 1 (à compter de 2025 : 50 %)"),
+}
+# Équipements informatiques: WEEE categories 2 (screens) and 6 (small IT and telecom equipment).
 REUSE_RATE_WEEE_CATEGORIES = {2, 6}
-# Décret 2023-266: equipment more than 10 years old goes to recycling and leaves the base B.
+# Décret 2023-266: equipment more than 10 years old goes to recycling; it is out of A and out of B.
 MAX_AGE_YEARS = 10
 
 ZERO = Decimal(0)
@@ -131,40 +136,78 @@ def recent_territory_gains(year: int) -> tuple[dict, datetime]:
 
 
 # --- décret 2023-266 ------------------------------------------------------------------------------
+# Décret n° 2023-266 (loi n° 2021-1485 "REEN" art. 16), art. 1: rate = A / B × 100, where A is the
+# IT equipment (WEEE categories 2 and 6) sent to reuse in year N (handed over through the circuit
+# or sold) and B the reformed IT equipment held on 1 January N; equipment more than 10 years old goes to
+# recycling and counts in neither. Reading: the age is taken on 1 January N for A as for B, so that the
+# same device is never in A without being allowed in B; a device whose purchase date is unknown cannot be
+# shown to be over 10 and counts. Every figure of the décret (the reuse gains page, the dashboard, the
+# indicators, the annual report, the API) is built from the conditions below.
 
 def reuse_rate_target(year: int) -> Decimal | None:
+    """The décret's target for the year in percent, None before 2023."""
     applicable = [start for start in REUSE_RATE_TARGETS if start <= year]
-    return REUSE_RATE_TARGETS[max(applicable)] if applicable else None
+    return REUSE_RATE_TARGETS[max(applicable)][0] if applicable else None
 
 
-def _rate_categories() -> list[DeviceCategory]:
+def reuse_rate_target_text(year: int) -> str | None:
+    """The text that sets the year's target."""
+    applicable = [start for start in REUSE_RATE_TARGETS if start <= year]
+    return REUSE_RATE_TARGETS[max(applicable)][1] if applicable else None
+
+
+def rate_categories() -> list[DeviceCategory]:
     return [c for c in DeviceCategory if c.factors.weee in REUSE_RATE_WEEE_CATEGORIES]
 
 
-def _reuse_rate(year: int, organisation_id: int | None) -> dict:
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def is_over_max_age(purchase_date: date | None, on: date) -> bool:
+    """More than 10 years old on the day (bought before the same day ten years earlier); unknown: no."""
+    return purchase_date is not None and purchase_date < _years_before(on, MAX_AGE_YEARS)
+
+
+def within_max_age(on: date):
+    """`not is_over_max_age` as an SQL condition on devices."""
+    return or_(Device.purchase_date.is_(None), Device.purchase_date >= _years_before(on, MAX_AGE_YEARS))
+
+
+def sent_to_reuse(year: int):
+    """A of the rate, as an SQL condition on devices."""
     jan_1 = date(year, 1, 1)
-    too_old_before = date(year - MAX_AGE_YEARS, 1, 1)
-    sent_to_reuse_in_year = and_(Device.status.in_(REUSED_STATUSES),
-                                 Device.left_on.between(jan_1, date(year, 12, 31)))
-    reformed_in_stock_on_jan_1 = and_(
-        Device.reformed_on < jan_1,
-        or_(Device.left_on.is_(None), Device.left_on >= jan_1),
-        or_(Device.purchase_date.is_(None), Device.purchase_date >= too_old_before),
-    )
-    query = (select(func.count(Device.id).filter(sent_to_reuse_in_year),
-                    func.count(Device.id).filter(reformed_in_stock_on_jan_1))
-             .where(Device.category.in_(_rate_categories())))
+    return and_(Device.category.in_(rate_categories()), Device.status.in_(REUSED_STATUSES),
+                Device.left_on.between(jan_1, date(year, 12, 31)), within_max_age(jan_1))
+
+
+def reformed_in_stock_on_jan_1(year: int):
+    """B of the rate, as an SQL condition on devices: reformed before 1 January and still held then."""
+    jan_1 = date(year, 1, 1)
+    return and_(Device.category.in_(rate_categories()), Device.reformed_on < jan_1,
+                or_(Device.left_on.is_(None), Device.left_on >= jan_1), within_max_age(jan_1))
+
+
+def rate_percent(sent: int, in_stock: int) -> Decimal | None:
+    """A / B × 100 with one decimal, None when B is 0."""
+    return None if not in_stock else (Decimal(sent) * 100 / Decimal(in_stock)).quantize(Decimal("0.1"),
+                                                                                          ROUND_HALF_UP)
+
+
+def _reuse_rate(year: int, organisation_id: int | None) -> dict:
+    query = select(func.count(Device.id).filter(sent_to_reuse(year)),
+                   func.count(Device.id).filter(reformed_in_stock_on_jan_1(year)))
     if organisation_id is not None:
         query = query.where(Device.organisation_id == organisation_id)
     sent, in_stock = db.session.execute(query).one()
-    # décret 2023-266 art. 1: rate = A / B × 100
-    rate = None if not in_stock else (Decimal(sent) * 100 / Decimal(in_stock)).quantize(Decimal("0.1"),
-                                                                                         ROUND_HALF_UP)
-    return {"year": year, "a": sent, "b": in_stock, "rate": rate, "target": reuse_rate_target(year)}
+    return {"year": year, "a": sent, "b": in_stock, "rate": rate_percent(sent, in_stock),
+            "target": reuse_rate_target(year), "target_text": reuse_rate_target_text(year)}
 
 
 def reuse_rate(organisation_id: int, year: int) -> dict:
-    """A: devices of WEEE categories 2 and 6 sent to reuse in year N; B: those reformed and still held
-    on 1 January N, except the ones more than 10 years old then. `rate` is a percentage, None when B
-    is 0; `target` is the décret's for the year, None before 2023."""
+    """The organisation's décret 2023-266 figures: `a`, `b`, `rate` (a percentage, None when B is 0),
+    `target` (None before 2023) and the text that sets it."""
     return _reuse_rate(year, organisation_id)

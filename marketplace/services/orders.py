@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from decimal import ROUND_HALF_UP, Decimal
-from zoneinfo import ZoneInfo
+from decimal import Decimal
 
-from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import select, update
 
 from core import audit, permissions
 from core.errors import RuleViolation
@@ -18,7 +15,6 @@ from core.extensions import db
 from core.models import Organisation, Site, User, utcnow
 from marketplace import money
 from marketplace.models import CatalogueOffer, Order, OrderLine, OrderStatus, PaymentMethod
-from reuse.models import DeviceCategory
 
 
 def new_reference() -> str:
@@ -189,62 +185,3 @@ def campaign_supplier_orders(campaign, supplier: Organisation) -> dict:
     all_lines = [line for order in found for line in order.lines]
     return {"members": members, "totals": money.totals(all_lines),
             "quantity": sum(line.quantity for line in all_lines)}
-
-
-# --- AGEC art. 58: the share of purchases from reuse or reconditioning ------------------------------
-
-# Loi AGEC art. 58 and décret 2021-254 as amended by décret 2024-134: the share of the yearly purchase
-# amount (excl. VAT) of IT equipment that public buyers must acquire from reuse, re-use or with recycled
-# material, applying from the year given until the next one.
-AGEC_TARGETS = {2024: Decimal(20), 2027: Decimal(25), 2030: Decimal(30)}
-# The décret's "IT equipment" product category (annex); printers are a product category of their own.
-AGEC_IT_CATEGORIES = (DeviceCategory.LAPTOP, DeviceCategory.DESKTOP, DeviceCategory.MONITOR,
-                      DeviceCategory.TABLET, DeviceCategory.SMARTPHONE, DeviceCategory.SERVER,
-                      DeviceCategory.PROJECTOR, DeviceCategory.NETWORK)
-AGEC_PRINTER_CATEGORIES = (DeviceCategory.PRINTER,)
-TENTH = Decimal("0.1")
-
-
-def agec_target(year: int) -> Decimal | None:
-    applicable = [start for start in AGEC_TARGETS if start <= year]
-    return AGEC_TARGETS[max(applicable)] if applicable else None
-
-
-def year_bounds_utc(year: int) -> tuple[datetime, datetime]:
-    """1 January to 1 January of the next year, in the platform's time zone, as UTC instants."""
-    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    return (datetime(year, 1, 1, tzinfo=zone).astimezone(timezone.utc),
-            datetime(year + 1, 1, 1, tzinfo=zone).astimezone(timezone.utc))
-
-
-def _share(part: Decimal, whole: Decimal) -> Decimal | None:
-    return (part * 100 / whole).quantize(TENTH, ROUND_HALF_UP) if whole else None
-
-
-def agec_share(buyer_id: int, year: int) -> dict:
-    """For one buyer and year (orders created in the year, not cancelled): the amount excl. VAT of IT
-    equipment and the part of it from reconditioned or reused lines, the share in % (None without
-    purchases) against the year's legal target; printers likewise, apart."""
-    start, end = year_bounds_utc(year)
-    # Prices have cents, so quantity × unit price is exact: each line is already rounded.
-    amount = OrderLine.quantity * OrderLine.unit_price
-    from_reuse = or_(OrderLine.is_reconditioned.is_(True), OrderLine.is_reused.is_(True))
-    is_it = OrderLine.category.in_(AGEC_IT_CATEGORIES)
-    is_printer = OrderLine.category.in_(AGEC_PRINTER_CATEGORIES)
-    row = db.session.execute(
-        select(func.sum(amount).filter(is_it), func.sum(amount).filter(is_it, from_reuse),
-               func.sum(amount).filter(is_printer), func.sum(amount).filter(is_printer, from_reuse))
-        .join(Order, OrderLine.order_id == Order.id)
-        .where(Order.buyer_id == buyer_id, Order.status != OrderStatus.CANCELLED,
-               Order.created_at >= start, Order.created_at < end)).one()
-    it_amount, it_reused, printer_amount, printer_reused = (
-        money.cents(Decimal(value or 0)) for value in row)
-    return {
-        "year": year,
-        "amount": it_amount,
-        "reconditioned_amount": it_reused,
-        "share": _share(it_reused, it_amount),
-        "target": agec_target(year),
-        "printers": {"amount": printer_amount, "reconditioned_amount": printer_reused,
-                     "share": _share(printer_reused, printer_amount)},
-    }

@@ -126,9 +126,7 @@ def orders():
     query = query.options(joinedload(Order.buyer), joinedload(Order.supplier), joinedload(Order.campaign))
     page = db.paginate(query.order_by(Order.created_at.desc(), Order.id.desc()),
                        page=request.args.get("page", 1, type=int), per_page=ORDERS_PER_PAGE, error_out=False)
-    agec = order_service.agec_share(organisation.id, utcnow().year) if organisation.kind.is_public_buyer else None
-    return render_template("marketplace/orders/list.html", page=page, form=form, organisation=organisation,
-                           agec=agec)
+    return render_template("marketplace/orders/list.html", page=page, form=form, organisation=organisation)
 
 
 def _order_or_404(order_id: int) -> Order:

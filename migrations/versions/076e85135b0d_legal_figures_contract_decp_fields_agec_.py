@@ -1,6 +1,6 @@
 """legal figures: a contract's DECP fields as its source gave them (empty: unknown), whether its
 considerations are known, its AGEC art. 58 category and amounts, its modifications; the AGEC flat values of
-donations received; a device's storage media unknown until someone says
+donations received as an administrator completes them; a device's storage media unknown until someone says
 
 Revision ID: 076e85135b0d
 Revises: 5c1e7a9d2b40
@@ -24,10 +24,6 @@ AGEC_BY_CPV = {
     '30231100-8': AGEC_IT, '30231300-0': AGEC_IT, '32250000-0': AGEC_IT, '48820000-2': AGEC_IT,
     '38652120-7': AGEC_IT, '30232100-5': AGEC_PRINTING, '30232110-8': AGEC_PRINTING,
 }
-GRID = "arrêté du 29 février 2024 (NOR TRED2403742A)"
-GRID_SOURCE = ("Arrêté du 29 février 2024 fixant la grille de valeur forfaitaire permettant la comptabilisation "
-               "des dons (JO du 7 mars 2024); value reported by actu-environnement.com (7 March 2024) and the "
-               "CGDD guide of November 2024")
 
 
 # revision identifiers, used by Alembic.
@@ -126,21 +122,6 @@ def upgrade():
         if price_form in v1_price_types:
             values.update(price_form='', price_types=[v1_price_types[price_form]])
         connection.execute(contracts.update().where(contracts.c.id == contract_id).values(**values))
-
-    values = sa.table('agec_donation_values', sa.column('grid', sa.String), sa.column('category', sa.String),
-                      sa.column('age_band', sa.String), sa.column('value_eur', sa.Numeric),
-                      sa.column('source', sa.String), sa.column('updated_at', core.models.UTCDateTime()))
-    from datetime import datetime, timezone
-    from decimal import Decimal
-    now = datetime.now(timezone.utc)
-    rows = []
-    for category in ('laptop', 'desktop', 'monitor', 'tablet', 'smartphone', 'server', 'projector', 'printer'):
-        for band in ('under_5_years', '5_years_or_more'):
-            known = category == 'laptop' and band == 'under_5_years'
-            rows.append({'grid': GRID, 'category': category, 'age_band': band,
-                         'value_eur': Decimal('200.00') if known else None,
-                         'source': GRID_SOURCE if known else '', 'updated_at': now})
-    op.bulk_insert(values, rows)
 
 
 def downgrade():

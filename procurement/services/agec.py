@@ -37,10 +37,13 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
+from pathlib import Path
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -104,11 +107,25 @@ IT_TARGETS = {
     2030: Target(Decimal(30), "décret n° 2024-134, annexe"),
 }
 
-# Arrêté NOR TRED2403742A: the grid in force, and its age bands (age of the device at the donation).
-GRID = "arrêté du 29 février 2024 (NOR TRED2403742A)"
-GRID_FROM = date(2024, 3, 8)  # the day after its publication (JO of 7 March 2024)
+# Arrêté NOR TRED2403742A: the grid in force (its values read so far, with their sources, are data), and its
+# age bands (age of the device on the day of the donation).
+GRID_FILE = Path(__file__).parents[1] / "data" / "agec_donation_grid.json"
 UNDER_5_YEARS, FROM_5_YEARS = "under_5_years", "5_years_or_more"
 AGE_BANDS = {UNDER_5_YEARS: _l("under 5 years"), FROM_5_YEARS: _l("5 years or more")}
+
+
+@cache
+def grid_file() -> dict:
+    return json.loads(GRID_FILE.read_text(encoding="utf-8"))
+
+
+def grid_name() -> str:
+    return grid_file()["grid"]
+
+
+def grid_in_force_from() -> date:
+    return date.fromisoformat(grid_file()["in_force_from"])
+
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -279,8 +296,7 @@ def age_band(purchase_date: date | None, on: date) -> str | None:
 
 def donation_values() -> dict[tuple[str, str], Decimal | None]:
     """(device category, age band) → the grid's flat value excl. VAT, None where it is to be completed."""
-    return {(cell.category, cell.age_band): cell.value_eur
-            for cell in db.session.scalars(select(DonationValue).where(DonationValue.grid == GRID))}
+    return {(cell.category, cell.age_band): cell.value for cell in grid()}
 
 
 def figures_by_buyer(year: int, buyer_ids) -> dict[tuple[int, str], Figures]:
@@ -306,13 +322,23 @@ def figures_by_buyer(year: int, buyer_ids) -> dict[tuple[int, str], Figures]:
             continue
         values = donation_values() if values is None else values
         value = (values.get((DeviceCategory(category).value, age_band(purchase_date, handed_over_on)))
-                 if handed_over_on >= GRID_FROM else None)
+                 if handed_over_on >= grid_in_force_from() else None)
         if value is None:
             figures.donations_unvalued += count
         else:
             figures.donations += count
             figures.donations_value += _cents(value * count)
     return dict(found)
+
+
+def contracts_to_complete(year: int, buyer: Organisation | None):
+    """A select of the contracts of the year left out of the share because their amounts are unknown."""
+    query = (select(Contract).where(Contract.status == ContractStatus.NOTIFIED,
+                                    Contract.notified_on.between(date(year, 1, 1), date(year, 12, 31)),
+                                    Contract.agec_category.is_not(None), Contract.agec_reuse_amount.is_(None))
+             .order_by(Contract.notified_on, Contract.id))
+    return query.where(Contract.buyer_id == buyer.id) if buyer is not None else query.where(
+        Contract.buyer_id.in_(_declaring_buyers()))
 
 
 def _cents(value) -> Decimal:
@@ -361,8 +387,11 @@ def declaration_rows(year: int) -> list[dict]:
         select(Organisation).where(Organisation.kind.in_(DECLARING_KINDS), Organisation.siret.is_not(None)))}
     found = figures_by_buyer(year, list(buyers))
     rows = []
-    for (buyer_id, category), item in sorted(found.items(), key=lambda pair: (buyers[pair[0][0]].name,
-                                                                              pair[0][0], pair[0][1])):
+    def order(pair):  # by buyer, then in the declaration's order of categories
+        (buyer_id, category), _item = pair
+        return buyers[buyer_id].name, buyer_id, CATEGORIES.index(category)
+
+    for (buyer_id, category), item in sorted(found.items(), key=order):
         if item.empty:
             continue
         buyer = buyers[buyer_id]
@@ -385,22 +414,51 @@ def declaration_csv(year: int) -> str:
 
 # --- the donation grid ----------------------------------------------------------------------------------
 
-def grid() -> list[DonationValue]:
-    """The cells of the grid in force, by category and age band."""
-    order = {category.value: index for index, category in enumerate(DeviceCategory)}
-    cells = db.session.scalars(select(DonationValue).where(DonationValue.grid == GRID)).all()
-    return sorted(cells, key=lambda cell: (order.get(cell.category, 99), list(AGE_BANDS).index(cell.age_band)))
+@dataclass
+class Cell:
+    """A cell of the grid in force: its value excl. VAT (None: to be completed) and where it was read."""
+
+    category: str
+    age_band: str
+    value: Decimal | None
+    source: str
+    completed: DonationValue | None = None  # the administrator's entry, when there is one
+
+    @property
+    def device_category(self) -> DeviceCategory:
+        return DeviceCategory(self.category)
 
 
-def set_donation_value(actor: User, cell: DonationValue, value: Decimal | None, source: str) -> None:
-    """An administrator copies a cell of the arrêté: its value excl. VAT (None: to be completed) and where
-    it was read."""
+def grid() -> list[Cell]:
+    """The grid in force: the data file's cells, each replaced by an administrator's entry when there is one."""
+    name = grid_name()
+    entries = {(row.category, row.age_band): row
+               for row in db.session.scalars(select(DonationValue).where(DonationValue.grid == name))}
+    cells = []
+    for item in grid_file()["cells"]:
+        key = (item["category"], item["age_band"])
+        entry = entries.get(key)
+        if entry is not None:
+            cells.append(Cell(*key, entry.value_eur, entry.source, entry))
+        else:
+            value = item["value_eur"]
+            cells.append(Cell(*key, None if value is None else Decimal(value), item["source"]))
+    return cells
+
+
+def set_donation_value(actor: User, category: str, age_band: str, value: Decimal | None, source: str) -> None:
+    """An administrator copies a cell of the arrêté: its value excl. VAT (None: to be completed) and where it
+    was read."""
     permissions.require(actor, "agec.edit_values")
+    cell = next((cell for cell in grid() if (cell.category, cell.age_band) == (category, age_band)), None)
+    if cell is None:
+        raise RuleViolation(_("The grid has no such cell."))
     if value is not None and value < 0:
         raise RuleViolation(_("A value cannot be negative."))
     if value is not None and not source.strip():
         raise RuleViolation(_("Say where the value was read (the arrêté's annex, its page)."))
-    before = cell.value_eur
-    cell.value_eur, cell.source, cell.updated_by_id = value, source.strip(), actor.id
-    audit.record(actor, "agec.donation_value_updated", None, category=cell.category, age_band=cell.age_band,
-                 value=[None if before is None else str(before), None if value is None else str(value)])
+    entry = cell.completed or DonationValue(grid=grid_name(), category=category, age_band=age_band)
+    entry.value_eur, entry.source, entry.updated_by_id = value, source.strip(), actor.id
+    db.session.add(entry)
+    audit.record(actor, "agec.donation_value_updated", None, category=category, age_band=age_band,
+                 value=[None if cell.value is None else str(cell.value), None if value is None else str(value)])

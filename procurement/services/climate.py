@@ -21,8 +21,9 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, not_, or_
+from sqlalchemy import and_, not_, or_, select
 
+from core.models import Organisation, OrganisationKind
 from procurement.models import Contract, CriterionKind, Mechanism, Tender
 
 CLIMATE_RULE_DATE = date(2026, 8, 22)
@@ -64,3 +65,16 @@ def missing_condition():
     """`misses_art35` as an SQL condition on contracts."""
     return and_(Contract.notified_on >= CLIMATE_RULE_DATE, Contract.env_considerations_known.is_(True),
                 not_(or_(Contract.env_clause, Contract.env_criterion)))
+
+
+def contracts_missing_art35(buyer_id: int | None = None, year: int | None = None):
+    """A select of the contracts `misses_art35` flags, a buyer's or the territory's buyers', of a year or of
+    every year, latest notified first."""
+    query = (select(Contract).where(missing_condition())
+             .order_by(Contract.notified_on.desc(), Contract.id.desc()))
+    if year is not None:
+        query = query.where(Contract.notified_on.between(date(year, 1, 1), date(year, 12, 31)))
+    if buyer_id is not None:
+        return query.where(Contract.buyer_id == buyer_id)
+    territory = [kind for kind in OrganisationKind if kind.is_public_buyer]
+    return query.where(Contract.buyer_id.in_(select(Organisation.id).where(Organisation.kind.in_(territory))))

@@ -9,11 +9,25 @@ from core.models import Role, utcnow
 from core.views.dashboard import DASHBOARD_SECTIONS, LISTED
 from procurement.models import Tender, TenderStatus
 from procurement.services import bids as bid_service
+from procurement.services import climate
 from procurement.services import tenders as tender_service
 from procurement.views import bp  # noqa: F401
 
 
 def procurement_figures(user, shown: frozenset[str]) -> dict:
+    figures = _tender_figures(user, shown)
+    if "art35_contracts" in shown and user.role in (Role.PROCUREMENT_OFFICER, Role.ADMIN):
+        # Contracts notified from 22 August 2026 without an environmental consideration: the officer's
+        # organisation's, or for an administrator every buyer's.
+        flagged = climate.contracts_missing_art35(
+            user.organisation_id if user.role is Role.PROCUREMENT_OFFICER else None)
+        figures["art35_contracts"] = db.session.scalars(flagged.limit(LISTED)).all()
+        figures["art35_count"] = db.session.scalar(select(func.count()).select_from(flagged.order_by(None)
+                                                                                    .subquery()))
+    return figures
+
+
+def _tender_figures(user, shown: frozenset[str]) -> dict:
     now = utcnow()
     if "tender_stages" in shown and user.role in (Role.PROCUREMENT_OFFICER, Role.ADMIN):
         # An officer follows their organisation's tenders; an administrator the platform's.

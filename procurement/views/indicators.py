@@ -7,19 +7,22 @@ import csv
 import io
 from decimal import Decimal
 
-from flask import Response, abort, render_template, request
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core import archive, permissions
 from core.csv_cells import safe_cell
 from core.extensions import db
 from core.models import Organisation
 from core.pdf import render_pdf
+from core.views.helpers import attempt
 from procurement import indicators as service
 from procurement import report
+from procurement.forms.agec import DonationValueForm
+from procurement.services import agec, climate
 from procurement.spreadsheet import MIME_TYPE, xlsx
 from procurement.views import bp
 from reuse.services import today
@@ -31,8 +34,11 @@ GROUPS = (
     ("contracts", _l("Contracts"), (
         ("contracts_total", "count", None), ("contracts_env_clause", "count", None),
         ("contracts_env_criterion", "count", None), ("contracts_env_any", "count", None),
-        ("contracts_env_any_share", "share", "contracts_env_any_target"), ("contracts_social_any", "count", None),
-        ("contracts_social_any_share", "share", "contracts_social_any_target"), ("env_score_mean", "score", None))),
+        ("contracts_env_any_share", "share", "contracts_env_any_target"), ("contracts_env_unknown", "count", None),
+        ("contracts_social_any", "count", None),
+        ("contracts_social_any_share", "share", "contracts_social_any_target"),
+        ("contracts_social_unknown", "count", None), ("env_score_mean", "score", None),
+        ("contracts_art35_missing", "count", None))),
     ("local", _l("Local sourcing"), (
         ("spend_total", "eur", None), ("local_spend_share_territory", "share", None),
         ("local_spend_share_departments", "share", None), ("local_spend_share_ile_de_france", "share", None),
@@ -48,7 +54,9 @@ GROUPS = (
         ("reuse_rate_2023_266", "share", "reuse_rate_2023_266_target"))),
     ("agec", _l("AGEC"), (
         ("agec_it_amount", "eur", None), ("agec_it_reuse_amount", "eur", None),
-        ("agec_it_reuse_share", "share", "agec_it_reuse_target"))),
+        ("agec_it_reuse_share", "share", "agec_it_reuse_target"), ("agec_it_donations_value", "eur", None),
+        ("agec_it_donations_unvalued", "count", None), ("agec_it_contracts_unknown", "count", None),
+        ("agec_it_contracts_unknown_amount", "eur", None), ("agec_it_recycled_amount", "eur", None))),
 )
 
 LABELS = {
@@ -62,6 +70,9 @@ LABELS = {
     "contracts_social_any_share": _l("Share with a social consideration"),
     "contracts_social_any_target": _l("PNAD target, social"),
     "env_score_mean": _l("Mean environmental score"),
+    "contracts_env_unknown": _l("Environmental considerations unknown"),
+    "contracts_social_unknown": _l("Social considerations unknown"),
+    "contracts_art35_missing": _l("Notified without environmental consideration (art. 35)"),
     "spend_total": _l("Spend of the year"),
     "local_spend_share_territory": _l("Spend in the territory"),
     "local_spend_share_departments": _l("Spend in the territory, 94 and 91"),
@@ -87,9 +98,14 @@ LABELS = {
     "reuse_rate_2023_266": _l("Reuse rate (décret 2023-266)"),
     "reuse_rate_2023_266_target": _l("Target of the décret 2023-266"),
     "agec_it_amount": _l("IT and telephony purchases"),
-    "agec_it_reuse_amount": _l("Of which from reuse"),
+    "agec_it_reuse_amount": _l("Of which from reuse or re-use"),
     "agec_it_reuse_share": _l("AGEC share from reuse"),
     "agec_it_reuse_target": _l("AGEC target"),
+    "agec_it_donations_value": _l("Of which donations received (flat values)"),
+    "agec_it_donations_unvalued": _l("Donations received not valued yet"),
+    "agec_it_contracts_unknown": _l("Contracts whose amount from reuse is unknown"),
+    "agec_it_contracts_unknown_amount": _l("Their amount, left out"),
+    "agec_it_recycled_amount": _l("Purchases with recycled material"),
 }
 
 UNITS = {"count": _l("number"), "share": _l("fraction (0 to 1)"), "score": _l("score (0 to 100)"),
@@ -144,7 +160,10 @@ def _figures(year: int, buyer: Organisation | None) -> dict:
                "bars": [{"key": key, "label": LABELS[key], "value": _lookup(figures, key)} for key in keys]}
               for chart_id, caption, unit, keys in CHARTS]
     rows = [row for group in groups for row in group["rows"]]
-    rows += [_row(key, "share", None, figures, history) for key in TARGET_KEYS]
+    # Each target is set by a text that depends on the year (décret 2021-254, then 2024-134...).
+    texts = service.target_texts(year)
+    rows += [{**_row(key, "share", None, figures, history), "source": texts.get(key) or _definition(key)["source"]}
+             for key in TARGET_KEYS]
     return {"groups": groups, "charts": charts, "rows": rows}
 
 
@@ -191,13 +210,31 @@ def _buyer_argument(buyer: Organisation | None) -> str:
     return "territory" if buyer is None else str(buyer.id)
 
 
+CHECKS_LISTED = 20  # each list of contracts to check shows its first ones and says how many there are
+
+
+def _checks(year: int, buyer: Organisation | None) -> dict:
+    """What an officer must look at before signing the year's figures: contracts flagged by art. 35, and
+    contracts whose AGEC amounts are unknown (left out of the share)."""
+    art35 = climate.contracts_missing_art35(buyer.id if buyer else None, year)
+    unknown_agec = agec.contracts_to_complete(year, buyer)
+
+    def counted(query) -> int:
+        return db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+
+    return {"art35": db.session.scalars(art35.limit(CHECKS_LISTED)).all(), "art35_count": counted(art35),
+            "agec_unknown": db.session.scalars(unknown_agec.limit(CHECKS_LISTED)).all(),
+            "agec_unknown_count": counted(unknown_agec)}
+
+
 @bp.get("/indicators")
 @login_required
 def indicators():
     year, buyer, buyers = _selection()
     return render_template("procurement/indicators/dashboard.html", year=year, buyer=buyer, buyers=buyers,
                            years=_years(), units=UNITS, report_subject=_report_subject(buyer),
-                           report_kind=REPORT_KIND, report_key=_report_key(year, buyer), **_figures(year, buyer))
+                           report_kind=REPORT_KIND, report_key=_report_key(year, buyer),
+                           checks=_checks(year, buyer), **_figures(year, buyer))
 
 
 def _table(year: int, buyer: Organisation | None) -> list[list]:
@@ -300,3 +337,27 @@ def open_data():
     year = _chosen_year()
     return render_template("procurement/indicators/open_data.html", year=year, years=_years(), units=UNITS,
                            **_figures(year, None))
+
+
+# --- the AGEC donation grid ---------------------------------------------------------------------------
+
+@bp.route("/indicators/donation-values", methods=["GET", "POST"])
+@login_required
+def donation_values():
+    """The flat values by which donations received count in the AGEC share: read by everyone who reads the
+    indicators, completed by an administrator from the arrêté."""
+    permissions.require(current_user, "indicators.view")
+    form, status = DonationValueForm(), 200
+    if request.method == "POST":
+        permissions.require(current_user, "agec.edit_values")
+        if form.validate_on_submit():
+            if attempt(lambda: agec.set_donation_value(current_user, form.category.data, form.age_band.data,
+                                                       form.value.data, form.source.data or ""),
+                       _("The value is saved.")):
+                return redirect(url_for("procurement.donation_values"))
+        else:
+            flash(" ".join(error for errors in form.errors.values() for error in errors), "error")
+        status = 422
+    return render_template("procurement/indicators/donation_values.html", cells=agec.grid(),
+                           bands=agec.AGE_BANDS, grid=agec.grid_file(),
+                           may_edit=permissions.may(current_user, "agec.edit_values")), status

@@ -136,7 +136,7 @@ def test_the_territory_report_has_its_cover_indicators_contracts_communes_and_me
         assert words(f"Ablon-sur-Seine ({gettext('not on Circuit')})") in text
         assert "EPT Grand-Orly Seine Bièvre 0 0 0" in text
         # The method: a definition with its source, the factor table with its sources and version.
-        assert "loi AGEC art. 58, décret 2024-134" in text
+        assert "loi AGEC art. 58, décrets 2021-254 et 2024-134" in text
         assert "ADEME Base Empreinte, manufacture phase, as shipped in Boavizta's data" in text
         assert report.factor_table()["version"] in text
 

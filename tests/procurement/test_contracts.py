@@ -200,8 +200,11 @@ def test_a_tendered_contract_shows_the_tender_grid_in_its_score(client):
     contract = awarded_contract()
     log_in(client, user_for_role(Role.OBSERVER))
     page = page_text(client.get(f"/procurement/contracts/{contract.id}"))
-    # The tender's environmental clauses and its environmental criterion (weight 20) count.
-    assert contract.env_score == 60
+    # Each commitment once: the technical specification (15), the execution clause (20) and the grid's
+    # environmental criterion (its weight, 20), which the award-criterion clause is scored within.
+    assert contract.env_score == 15 + 20 + 20
+    assert [(item["source"], item["points"]) for item in contract.env_score_breakdown] == [
+        ("clause", 15), ("clause", 20), ("criterion", 20)]
     assert "Performance environnementale" in page and shown(gettext("Award criterion of the tender"), page)
     assert shown(contract.supplier.locality_label, page)
 

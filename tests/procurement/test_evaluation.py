@@ -190,8 +190,9 @@ def test_the_award_creates_the_contract_awaiting_the_standstill_period(client, a
     assert contract.standstill_ends_at == lot.awarded_at + timedelta(days=app.config["STANDSTILL_DAYS"])
     assert contract.amount == Decimal("30000.00") and contract.supplier_id == dearer.supplier_id
     assert contract.offers_received == 2
-    # An environmental execution clause and award criterion; score 20 + 20 (clauses) + 20 (criterion weight).
-    assert contract.env_clause and contract.env_criterion and contract.env_score == 60
+    # An environmental specification (15) and execution clause (20), and the grid's environmental criterion
+    # (its weight, 20; the award-criterion clause is scored within it, not counted again).
+    assert contract.env_clause and contract.env_criterion and contract.env_score == 15 + 20 + 20
     assert (dearer.outcome, cheaper.outcome) == (BidOutcome.AWARDED, BidOutcome.REJECTED)
     assert tender.status is TenderStatus.AWARDED  # its only lot is decided
 

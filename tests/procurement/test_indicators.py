@@ -150,12 +150,16 @@ def test_the_reuse_figures_come_from_the_devices_of_the_year(territory):
     assert figures["reuse_rate_2023_266_target"] == Decimal("0.5")
 
 
-def test_the_agec_share_is_a_fraction_against_the_target(territory):
+def test_the_agec_share_counts_the_catalogue_and_the_register_against_the_target(territory):
+    # Vitry: catalogue 100 reconditioned + 200 new; three laptop contracts of new equipment (no clause says
+    # the goods are refurbished) 1,000 + 3,000 + 4,000. 100 / 8,300.
     vitry = indicators.compute(2025, territory["vitry"])
-    assert vitry["agec_it_reuse_share"] == Decimal("0.3333")
+    assert (vitry["agec_it_amount"], vitry["agec_it_reuse_amount"]) == (Decimal("8300.00"), Decimal("100.00"))
+    assert vitry["agec_it_reuse_share"] == (Decimal(100) / Decimal(8300)).quantize(Decimal("0.0001"))
     assert vitry["agec_it_reuse_target"] == Decimal("0.2")
-    assert indicators.compute(2025, territory["orly"])["agec_it_reuse_share"] == Decimal("1")
-    assert indicators.compute(2025)["agec_it_reuse_share"] == Decimal("0.6667")  # 400 of 600
+    # Orly: 300 reconditioned in the catalogue, a 2,000 contract of new laptops: 300 / 2,300.
+    assert indicators.compute(2025, territory["orly"])["agec_it_reuse_share"] == Decimal("0.1304")
+    assert indicators.compute(2025)["agec_it_reuse_share"] == Decimal("0.0377")  # 400 of 10,600
 
 
 def test_the_territory_is_the_sum_of_its_buyers_without_external_ones(territory):
@@ -186,10 +190,12 @@ def test_a_year_without_data_has_no_shares_but_zero_counts(territory):
     assert figures["contracts_total"] == 0 and figures["devices_reused"] == 0
     for key in ("contracts_env_any_share", "contracts_social_any_share", "env_score_mean",
                 "local_spend_share_territory", "local_spend_share_departments", "ess_spend_share",
-                "reuse_rate_2023_266", "agec_it_reuse_share", "agec_it_reuse_target"):
+                "reuse_rate_2023_266", "agec_it_reuse_share"):
         assert figures[key] is None, key
     assert figures["reuse_rate_2023_266_target"] == Decimal("0.25")
+    assert figures["agec_it_reuse_target"] == Decimal("0.2")  # décret 2021-254
     assert indicators.compute(2022)["reuse_rate_2023_266_target"] is None
+    assert indicators.compute(2020)["agec_it_reuse_target"] is None
 
 
 def test_every_required_key_has_a_definition_and_a_source(app):

@@ -8,7 +8,7 @@ import pytest
 
 from core.models import Role
 from tests.factories import user_for_role
-from tests.matrix import ROLES, Case, check, everyone, register
+from tests.matrix import ROLES, Case, admin_only, check, everyone, register
 
 
 @dataclass
@@ -26,6 +26,12 @@ CASES = register([
     Case("procurement.indicators_csv", "GET", lambda w, u: "/procurement/indicators.csv?buyer=territory",
          everyone(200)),
     Case("procurement.indicators_xlsx", "GET", lambda w, u: "/procurement/indicators.xlsx", everyone(200)),
+    Case("procurement.donation_values", "GET", lambda w, u: "/procurement/indicators/donation-values",
+         everyone(200)),
+    # Only an administrator completes the AGEC donation grid.
+    Case("procurement.donation_values", "POST", lambda w, u: "/procurement/indicators/donation-values",
+         admin_only(302), data=lambda w: {"category": "desktop", "age_band": "under_5_years", "value": "90.00",
+                                          "source": "Arrêté du 29 février 2024, annexe"}),
 ])
 
 

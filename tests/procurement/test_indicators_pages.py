@@ -36,7 +36,8 @@ def _commune(name: str, insee: str):
 
 def _contract(officer, amount: str, notified_on: date, clauses=()):
     contract_service.create_manual(officer, officer.organisation, contract_service.ContractData(
-        decp_id=f"IND{next(_NUMBERS):04d}", title="Ordinateurs", cpv="30213100-6",
+        # Maintenance: a service, in no AGEC product category (these pages' AGEC figures stay without data).
+        decp_id=f"IND{next(_NUMBERS):04d}", title="Maintenance du parc", cpv="50312000-5",
         procedure=ProcedureType.ADAPTED, amount=Decimal(amount), notified_on=notified_on, duration_months=12,
         holder_name="Titulaire SARL", clauses=list(clauses)))
 

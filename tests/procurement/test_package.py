@@ -112,7 +112,8 @@ def test_consultation_json_keeps_the_clause_versions_and_the_ocds_sustainability
     assert clauses["SOC-INS"]["ocds"] == {"goal": "social.disadvantagedEmploymentOpportunities",
                                           "strategy": "contractPerformanceConditions"}
     assert clauses["SOC-INS"]["decpConsideration"] == "Clause sociale"
-    assert {c["mechanism"] for c in document["clauses"]} == {"award_criterion", "execution_clause"}
+    assert {c["mechanism"] for c in document["clauses"]} == {"award_criterion", "execution_clause",
+                                                             "technical_specification"}
     assert [(c["kind"], c["weight"]) for c in document["awardCriteria"]] == [
         ("price", 60), ("technical", 20), ("environmental", 20)]
     assert document["considerationsEnvironnementales"] == ["Clause environnementale", "Critère environnemental"]
@@ -121,7 +122,8 @@ def test_consultation_json_keeps_the_clause_versions_and_the_ocds_sustainability
     ocds = document["ocds"]["tender"]
     assert ocds["hasSustainability"] is True
     assert ocds["sustainability"] == [
-        {"goal": "environmental.circularEconomy", "strategies": ["awardCriteria", "contractPerformanceConditions"]},
+        {"goal": "environmental.circularEconomy",
+         "strategies": ["awardCriteria", "contractPerformanceConditions", "technicalSpecifications"]},
         {"goal": "social.disadvantagedEmploymentOpportunities",
          "strategies": ["contractPerformanceConditions", "reservedParticipation"]},
     ]

@@ -117,9 +117,11 @@ def test_a_tender_shows_its_lots_criteria_clauses_and_deadline_in_utc(client, te
         (1, 100, "25000.00", None), (2, 100, "25000.00", None)]
     assert [(c["kind"], c["weight"]) for c in body["criteria"]] == [
         ("price", 60), ("technical", 20), ("environmental", 20)]
-    execution, award = body["clauses"]
+    specification, execution, award = body["clauses"]
+    assert (specification["mechanism"], specification["binding"], specification["ocds_strategy"]) == (
+        "technical_specification", True, "technicalSpecifications")
     assert execution | {"title": None, "text": None, "evidence": None, "id": None} == {
-        "id": None, "code": tender.clauses[0].version.clause.code, "version": 1, "title": None, "text": None,
+        "id": None, "code": tender.clauses[1].version.clause.code, "version": 1, "title": None, "text": None,
         "evidence": None, "theme": "take_back_weee", "mechanism": "execution_clause", "binding": True,
         "decp_consideration": "Clause environnementale", "ocds_goal": "environmental.circularEconomy",
         "ocds_strategy": "contractPerformanceConditions"}
@@ -159,7 +161,8 @@ def test_a_supplier_submits_then_replaces_its_bid(client, tender):
     assert (created["version"], created["price"], created["status"], created["lot"]["number"]) == (
         1, "12345.00", "submitted", 1)
     assert created["tender"] == {"id": tender.id, "reference": tender.reference, "title": tender.title}
-    assert all(c["committed"] for c in created["commitments"]) and len(created["commitments"]) == 2
+    # The specification, the execution clause and the award-criterion clause of the tender.
+    assert all(c["committed"] for c in created["commitments"]) and len(created["commitments"]) == 3
 
     replaced = client.post(url, headers=headers, json=bid_body(tender, price=11999.5, memo=None))
     assert replaced.status_code == 201, replaced.get_data(as_text=True)

@@ -19,6 +19,7 @@ from marketplace.services import campaigns
 from procurement.models import (CriterionKind, Lot, Mechanism, ProcedureType, Question, Reservation, Tender,
                                 TenderStatus, Theme)
 from procurement.services import bids as bid_service
+from procurement.services import climate
 from procurement.services import tenders as service
 from procurement.views.dashboard import procurement_figures
 from reuse.models import DeviceCategory
@@ -307,25 +308,50 @@ def without_environmental_considerations(officer):
     return tender
 
 
-def test_climat_et_resilience_warns_until_21_august_2026_and_blocks_from_the_22nd(officer):
+ART_35 = climate.tender_problems  # the three provisions of Loi Climat et Résilience art. 35
+
+
+@pytest.mark.parametrize("day, binding", [(date(2026, 8, 21), False), (date(2026, 8, 22), True),
+                                          (date(2026, 8, 23), True)])
+def test_climat_et_resilience_warns_until_21_august_2026_and_blocks_from_the_22nd(officer, day, binding):
     tender = without_environmental_considerations(officer)
 
-    before = service.check(tender, on=date(2026, 8, 21))
-    after = service.check(tender, on=date(2026, 8, 22))
+    result = service.check(tender, on=day)
 
-    assert before.ok and len(before.warnings) == 2
-    assert not after.ok and set(after.problems) == set(before.warnings) and after.warnings == []
+    # No technical specification, no execution clause, no criterion: three provisions missing.
+    missing = ART_35(tender)
+    assert len(missing) == 3
+    assert (result.ok, result.problems, result.warnings) == ((False, missing, []) if binding else (True, [], missing))
 
 
-def test_publication_is_refused_without_an_environmental_criterion_and_clause(officer):
-    tender = without_environmental_considerations(officer)
+@pytest.mark.parametrize("removed", [Mechanism.TECHNICAL_SPECIFICATION, Mechanism.EXECUTION_CLAUSE, "criterion"])
+def test_each_of_the_three_provisions_alone_blocks_publication(officer, removed):
+    """A tender with two of the three (CCP L.2111-2, L.2112-2, L.2152-7) is still refused."""
+    tender = draft_tender(officer)
+    if removed == "criterion":
+        service.set_criteria(officer, tender, [(CriterionKind.PRICE, "Prix", 70),
+                                               (CriterionKind.TECHNICAL, "Valeur technique", 30)])
+    else:
+        for tender_clause in [tc for tc in tender.clauses if tc.version.mechanism is removed]:
+            service.detach_clause(officer, tender_clause)
+    db.session.commit()
 
+    assert len(ART_35(tender)) == 1
     with pytest.raises(RuleViolation):
         service.publish(officer, tender, now=datetime(2026, 8, 22, 7, 0, tzinfo=timezone.utc))
     assert tender.status is TenderStatus.DRAFT
-    # The day before, it was a warning.
-    result = service.publish(officer, tender, now=datetime(2026, 8, 21, 7, 0, tzinfo=timezone.utc))
-    assert tender.status is TenderStatus.PUBLISHED and len(result.warnings) == 2
+
+
+def test_the_rule_binds_from_midnight_in_paris_on_22_august(officer):
+    tender = without_environmental_considerations(officer)
+
+    # 22:00 UTC on the 21st is midnight in Paris (summer time, UTC+2): the 22nd has begun.
+    with pytest.raises(RuleViolation):
+        service.publish(officer, tender, now=datetime(2026, 8, 21, 22, 0, tzinfo=timezone.utc))
+    assert tender.status is TenderStatus.DRAFT
+    # One second before, still the 21st in Paris: published, with the three warnings.
+    result = service.publish(officer, tender, now=datetime(2026, 8, 21, 21, 59, 59, tzinfo=timezone.utc))
+    assert tender.status is TenderStatus.PUBLISHED and len(result.warnings) == 3
 
 
 def test_the_publish_button_refuses_a_tender_without_environmental_considerations(client, officer):
@@ -335,9 +361,15 @@ def test_the_publish_button_refuses_a_tender_without_environmental_consideration
 
     response = client.post(f"/procurement/tenders/{tender.id}/publish", follow_redirects=True)
 
-    problem = gettext("Loi Climat et Résilience (art. 35): the grid needs at least one environmental award "
-                      "criterion.")
-    assert shown(problem) in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    for problem in (
+            "Loi Climat et Résilience (art. 35, CCP L.2111-2): the technical specifications need at least one "
+            "environmental clause (a clause of the CCTP marked as a technical specification).",
+            "Loi Climat et Résilience (art. 35, CCP L.2112-2): the tender needs at least one environmental "
+            "execution clause.",
+            "Loi Climat et Résilience (art. 35, CCP L.2152-7): the grid needs at least one environmental award "
+            "criterion."):
+        assert shown(gettext(problem)) in page
     db.session.expire_all()
     assert tender.status is TenderStatus.DRAFT and tender.published_at is None
 

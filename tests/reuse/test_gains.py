@@ -159,7 +159,8 @@ def test_the_reuse_rate_counts_weee_2_and_6_sent_to_reuse_over_those_in_stock_on
 
     rate = gains.reuse_rate(organisation.id, 2026)
 
-    assert rate == {"year": 2026, "a": 3, "b": 5, "rate": Decimal("60.0"), "target": Decimal(50)}
+    assert rate == {"year": 2026, "a": 3, "b": 5, "rate": Decimal("60.0"), "target": Decimal(50),
+                    "target_text": "décret n° 2023-266, art. 1 (à compter de 2025 : 50 %)"}
 
 
 def test_the_rate_is_rounded_to_one_decimal_and_undefined_without_stock():
@@ -170,8 +171,9 @@ def test_the_rate_is_rounded_to_one_decimal_and_undefined_without_stock():
                   left_on=date(2026, 2, 1))
 
     assert gains.reuse_rate(organisation.id, 2026)["rate"] == Decimal("33.3")
-    assert gains.reuse_rate(organisation.id, 2025) == {"year": 2025, "a": 0, "b": 0, "rate": None,
-                                                      "target": Decimal(50)}
+    assert gains.reuse_rate(organisation.id, 2025) == {
+        "year": 2025, "a": 0, "b": 0, "rate": None, "target": Decimal(50),
+        "target_text": "décret n° 2023-266, art. 1 (à compter de 2025 : 50 %)"}
 
 
 @pytest.mark.parametrize(("year", "target"), [(2022, None), (2023, Decimal(25)), (2024, Decimal(35)),
