@@ -34,7 +34,7 @@ from marketplace.models import CampaignStatus, Grade, Label, LineStatus, OrderSt
 from procurement.models import (DECP_PROCEDURES, ENV_CLAUSE, ENV_CRITERION, RESERVED, SOCIAL_CLAUSE,
                                 SOCIAL_CRITERION, Clause, Contract, ContractSource,
                                 ContractStatus, CriterionKind, ProcedureType, Reservation, TenderStatus)
-from procurement.services import considerations
+from procurement.services import agec, considerations
 from reuse.models import (Condition, Destination, DeviceCategory, DeviceStatus, OfferStatus, RequestStatus,
                           SanitisationType, StorageType)
 
@@ -426,14 +426,15 @@ class _Generator:
         (on an unsaved contract; computed once per combination)."""
         if key not in self._considered:
             contract = Contract(source=source, lot=None)
-            if source is ContractSource.DECP:
-                considerations.refresh(contract, set(key))
+            if source is ContractSource.DECP:  # None: a v1 record, which states no considerations
+                considerations.refresh(contract, set(key or ()), env_known=key is not None,
+                                       social_known=key is not None)
             else:
                 contract.clauses = [self.clause_versions[i] for i in key]
                 considerations.refresh(contract)
             self._considered[key] = {name: getattr(contract, name) for name in (
                 "env_clause", "env_criterion", "social_clause", "social_criterion", "reserved", "env_score",
-                "env_score_breakdown")}
+                "env_score_breakdown", "env_considerations_known", "social_considerations_known")}
         return self._considered[key]
 
     def contracts(self) -> None:
@@ -451,7 +452,7 @@ class _Generator:
             cpv, title = rng.choice(CONTRACT_CPVS)
             source = ContractSource.DECP if rng.random() < 0.45 else ContractSource.MANUAL
             if source is ContractSource.DECP:
-                key = rng.choice(DECP_SETS)
+                key = None if rng.random() < 0.2 else rng.choice(DECP_SETS)
             else:
                 key = () if rng.random() < 0.15 or not self.clause_versions else tuple(
                     sorted(rng.sample(indexes, rng.randint(1, min(4, len(indexes))))))
@@ -461,13 +462,21 @@ class _Generator:
                 supplier_id, holder_name, holder_id = None, f"Entreprise hors plateforme {rng.randint(1, 400)}", (
                     f"{rng.randint(10**13, 10**14 - 1)}")
             awarded = notified_on > self.today - timedelta(days=20) and rng.random() < 0.3
+            amount = _money(math.exp(rng.uniform(math.log(4_000), math.log(2_000_000))))
+            # AGEC: an imported contract's amount from reuse is unknown until its officer says (most are not
+            # completed); a quarter of the others are of refurbished equipment.
+            if source is ContractSource.DECP and rng.random() < 0.7:
+                reuse_amount = recycled_amount = None
+            else:
+                reuse_amount, recycled_amount = (amount if rng.random() < 0.25 else Decimal("0.00")), Decimal("0.00")
             contract_id = self.out.id(self.t["contracts"])
             contracts.append({
                 "id": contract_id, "buyer_id": buyer_id, "decp_id": f"{year}{MARKER}{n + 1:07d}", "source": source,
                 "status": ContractStatus.AWARDED if awarded else ContractStatus.NOTIFIED,
                 "title": f"{title} ({MARKER}-{n + 1})", "nature": "Marché", "cpv": cpv,
                 "procedure": rng.choice(procedures),
-                "amount": _money(math.exp(rng.uniform(math.log(4_000), math.log(2_000_000)))),
+                "amount": amount, "agec_category": agec.default_category(cpv, notified_on),
+                "agec_reuse_amount": reuse_amount, "agec_recycled_amount": recycled_amount,
                 "duration_months": rng.choice((12, 24, 36, 48)),
                 "notified_on": None if awarded else notified_on,
                 "published_on": None if awarded else notified_on + timedelta(days=rng.randint(1, 30)),

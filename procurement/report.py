@@ -18,6 +18,7 @@ from core.models import Organisation, OrganisationKind
 from core.territory import COMMUNES, COMMUNES_BY_INSEE, EPT_SIREN
 from procurement.indicators import FRACTION, TERRITORY_BUYER_KINDS
 from procurement.models import Contract
+from procurement.services import climate
 from reuse import factors, gains
 from reuse.models import REUSED_STATUSES, Device, DeviceCategory, DeviceStatus
 
@@ -150,5 +151,7 @@ def factor_table() -> dict:
 def gather(year: int, buyer: Organisation | None) -> dict:
     """What the report shows beside the indicator tables."""
     target = gains.reuse_rate_target(year)  # a percentage; the report's shares are fractions
-    return {"contracts": contracts_of_year(year, buyer), "reuse": reuse_by_organisation(year, buyer),
+    contracts = contracts_of_year(year, buyer)
+    return {"contracts": contracts, "art35_flagged": {c.id for c in contracts if climate.misses_art35(c)},
+            "reuse": reuse_by_organisation(year, buyer),
             "factors": factor_table(), "reuse_rate_target": None if target is None else target / 100}

@@ -299,17 +299,27 @@ def donation_values() -> dict[tuple[str, str], Decimal | None]:
     return {(cell.category, cell.age_band): cell.value for cell in grid()}
 
 
-def figures_by_buyer(year: int, buyer_ids) -> dict[tuple[int, str], Figures]:
-    """(buyer id, category) → Figures, for the buyers given (a list, or a select of ids). Three statements."""
+def figures_by_buyer(year: int, buyer_ids, parts=("catalogue", "contracts", "received")) -> dict[tuple[int, str],
+                                                                                                Figures]:
+    """(buyer id, category) → Figures, for the buyers given (a list, or a select of ids): a statement for
+    each part asked (all three by default)."""
     found: dict[tuple[int, str], Figures] = defaultdict(Figures)
-    for buyer_id, category, amount, reused in _catalogue(year, buyer_ids):
-        figures = found[buyer_id, category]
-        figures.catalogue_amount, figures.catalogue_reuse_amount = _cents(amount), _cents(reused)
-    for buyer_id, category, amount, reused, recycled, unknown, unknown_amount in _contracts(year, buyer_ids):
-        figures = found[buyer_id, category]
-        figures.contracts_amount, figures.contracts_reuse_amount = _cents(amount), _cents(reused)
-        figures.contracts_recycled_amount = _cents(recycled)
-        figures.contracts_unknown, figures.contracts_unknown_amount = unknown, _cents(unknown_amount)
+    if "catalogue" in parts:
+        for buyer_id, category, amount, reused in _catalogue(year, buyer_ids):
+            figures = found[buyer_id, category]
+            figures.catalogue_amount, figures.catalogue_reuse_amount = _cents(amount), _cents(reused)
+    if "contracts" in parts:
+        for buyer_id, category, amount, reused, recycled, unknown, unknown_amount in _contracts(year, buyer_ids):
+            figures = found[buyer_id, category]
+            figures.contracts_amount, figures.contracts_reuse_amount = _cents(amount), _cents(reused)
+            figures.contracts_recycled_amount = _cents(recycled)
+            figures.contracts_unknown, figures.contracts_unknown_amount = unknown, _cents(unknown_amount)
+    if "received" in parts:
+        _add_received(found, year, buyer_ids)
+    return dict(found)
+
+
+def _add_received(found: dict[tuple[int, str], Figures], year: int, buyer_ids) -> None:
     values = None
     for buyer_id, category, purchase_date, handed_over_on, count, price in _received(year, buyer_ids):
         name = device_category(DeviceCategory(category), handed_over_on)
@@ -328,7 +338,6 @@ def figures_by_buyer(year: int, buyer_ids) -> dict[tuple[int, str], Figures]:
         else:
             figures.donations += count
             figures.donations_value += _cents(value * count)
-    return dict(found)
 
 
 def contracts_to_complete(year: int, buyer: Organisation | None):
@@ -349,11 +358,13 @@ def _declaring_buyers():
     return select(Organisation.id).where(Organisation.kind.in_(DECLARING_KINDS)).scalar_subquery()
 
 
-def figures(year: int, buyer: Organisation | None, category: str = IT) -> Figures:
-    """One buyer's figures of the category for the year, or the territory's (every declaring buyer)."""
+def figures(year: int, buyer: Organisation | None, category: str = IT,
+            parts=("catalogue", "contracts", "received")) -> Figures:
+    """One buyer's figures of the category for the year, or the territory's (every declaring buyer); only
+    the parts asked, when not all three."""
     buyers = [buyer.id] if buyer is not None else _declaring_buyers()
     total = Figures()
-    for (_buyer_id, name), found in figures_by_buyer(year, buyers).items():
+    for (_buyer_id, name), found in figures_by_buyer(year, buyers, parts).items():
         if name == category:
             for key in vars(total):
                 setattr(total, key, getattr(total, key) + getattr(found, key))
