@@ -19,17 +19,13 @@ class Stage(enum.IntEnum):
 
 
 def stage_at(published_at: datetime, now: datetime) -> Stage:
-    commune_days = current_app.config["REUSE_COMMUNE_DAYS"]
-    public_days = current_app.config["REUSE_PUBLIC_DAYS"]
-    if now < published_at + timedelta(days=commune_days):
-        return Stage.COMMUNE
-    if now < published_at + timedelta(days=commune_days + public_days):
-        return Stage.PUBLIC_BODIES
-    return Stage.BENEFICIARIES
+    """The latest stage opened at `now`: a stage opens exactly `stage_offset` after publication."""
+    return max(stage for stage in Stage if now >= published_at + stage_offset(stage))
 
 
 def stage_offset(stage: Stage) -> timedelta:
-    """How long after publication a stage opens."""
+    """How long after publication a stage opens: the one definition of the cascade's lengths, which the
+    Python rule (`stage_at`), the SQL filter (`seen_condition`) and the search index (core.search) use."""
     commune_days = current_app.config["REUSE_COMMUNE_DAYS"]
     public_days = current_app.config["REUSE_PUBLIC_DAYS"]
     offsets = {Stage.COMMUNE: 0, Stage.PUBLIC_BODIES: commune_days,
