@@ -20,7 +20,7 @@ class Stage(enum.IntEnum):
 
 def stage_at(published_at: datetime, now: datetime) -> Stage:
     """The latest stage opened at `now`: a stage opens exactly `stage_offset` after publication."""
-    return max(stage for stage in Stage if now >= published_at + stage_offset(stage))
+    return max((stage for stage in Stage if now >= published_at + stage_offset(stage)), default=Stage.COMMUNE)
 
 
 def stage_offset(stage: Stage) -> timedelta:
