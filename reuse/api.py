@@ -232,8 +232,8 @@ def _eligibility_json(offer: Offer) -> dict | None:
     if offer.organisation_id == organisation.id:
         return None  # one's own offer: there is nothing to receive
     check = services.eligibility(offer, organisation)
-    return {"route": check["route"], "eligible": check["eligible"], "cap": check["cap"],
-            "highest_unit_value": check["highest_unit_value"],
+    return {"route": check["route"], "basis": services.basis(check), "eligible": check["eligible"],
+            "cap": check["cap"], "highest_unit_value": check["highest_unit_value"],
             "reasons": [{"code": code, "message": services.ELIGIBILITY_REASONS[code]()}
                         for code in check["reasons"]]}
 
@@ -264,7 +264,7 @@ def request_json(reuse_request: ReuseRequest) -> dict:
         "quantity": reuse_request.quantity,
         "purpose": reuse_request.purpose,
         "status": reuse_request.status.value,
-        "eligibility": reuse_request.eligibility,
+        "eligibility": {**reuse_request.eligibility, "basis": services.basis(reuse_request.eligibility)},
         "refusal_reason": reuse_request.refusal_reason,
         "collect_by": _iso(reuse_request.collect_by),
         "decided_at": _iso(reuse_request.decided_at),

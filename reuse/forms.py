@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import (BooleanField, DateField, DecimalField, IntegerField, SelectField, StringField,
+from wtforms import (DateField, DecimalField, IntegerField, SelectField, StringField,
                      SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -19,6 +19,18 @@ STORAGE_LABELS = {
     StorageType.EMMC: _l("eMMC / flash"),
     StorageType.OTHER: _l("Other"),
 }
+
+
+STORAGE_ANSWERS = {"unknown": None, "yes": True, "no": False}
+
+
+def storage_answer(value) -> bool | None:
+    """The answer of the storage-media select: None (unknown), True or False."""
+    if value is None or isinstance(value, bool):  # the device's own value, or the default
+        return value
+    if value not in STORAGE_ANSWERS:
+        raise ValueError(value)
+    return STORAGE_ANSWERS[value]
 
 
 class DeviceForm(FlaskForm):
@@ -39,7 +51,11 @@ class DeviceForm(FlaskForm):
                             validators=[Optional()])
     weight_kg = DecimalField(_l("Weight (kg)"), places=2, validators=[Optional(), NumberRange(min=0.01)],
                              description=_l("Leave empty to use the typical weight of the category."))
-    has_storage_media = BooleanField(_l("Holds storage media (disk, flash memory)"))
+    has_storage_media = SelectField(
+        _l("Holds storage media (disk, flash memory)"), coerce=storage_answer, default=None,
+        choices=options([("unknown", _l("Unknown: nobody has checked yet")), ("yes", _l("Yes")), ("no", _l("No"))]),
+        description=_l("Until someone answers, a laptop, desktop, tablet, smartphone, server or printer "
+                       "cannot leave your organisation."))
     site_id = SelectField(_l("Site"), coerce=int, validators=[Optional()])
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=4000)])
     submit = SubmitField(_l("Save the device"))

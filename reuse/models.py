@@ -50,6 +50,13 @@ CATEGORY_LABELS = {
     DeviceCategory.OTHER: _l("Other"),
 }
 
+# The categories that normally hold data (a disk, flash memory). Without an answer, whether a device of
+# these holds storage media is unknown, and that blocks its leaving as "yes" does (reuse.services); the
+# others hold none unless someone says so. Printers count: Circuit's one printer category cannot tell a
+# multifunction printer (with a disk or flash memory) from a simple one.
+DATA_BEARING_CATEGORIES = frozenset({DeviceCategory.LAPTOP, DeviceCategory.DESKTOP, DeviceCategory.TABLET,
+                                     DeviceCategory.SMARTPHONE, DeviceCategory.SERVER, DeviceCategory.PRINTER})
+
 
 class StorageType(enum.StrEnum):
     NONE = "none"
@@ -150,8 +157,8 @@ class Device(Audited, db.Model):
     screen_inches: Mapped[Decimal | None] = mapped_column(Numeric(4, 1))
     condition: Mapped[Condition | None] = enum_column(Condition, nullable=True)
     weight_kg: Mapped[Decimal] = mapped_column(Numeric(8, 2))
-    # None: nobody has said yet; for a category that normally holds data it blocks the device's leaving as
-    # True does, until someone records the answer (reuse.services).
+    # None: nobody has said yet (a device of DATA_BEARING_CATEGORIES created without an answer); it blocks
+    # the device's leaving as True does, until someone records the answer (reuse.services).
     has_storage_media: Mapped[bool | None] = mapped_column(Boolean)
     notes: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[DeviceStatus] = enum_column(DeviceStatus, default=DeviceStatus.IN_SERVICE, index=True)
@@ -161,6 +168,8 @@ class Device(Audited, db.Model):
     offer_id: Mapped[int | None] = mapped_column(ForeignKey("offers.id"), index=True)
     request_id: Mapped[int | None] = mapped_column(ForeignKey("reuse_requests.id"), index=True)
     refurbisher_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    # The price it left at: sold, or handed over in a transfer for a price (its net book value that day);
+    # None for a free transfer or a donation (procurement.services.agec counts those as donations).
     sale_price: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     sold_to: Mapped[str] = mapped_column(String(200), default="")
     recycling_id: Mapped[int | None] = mapped_column(ForeignKey("recycling_records.id"))

@@ -19,9 +19,11 @@ from sqlalchemy.orm import joinedload, selectinload
 from core import audit, bulk, permissions, search
 from core.errors import RuleViolation
 from core.extensions import db
-from core.models import Organisation, OrganisationKind, Role, Site, User, utcnow
-from reuse import cascade
+from core.i18n import money
+from core.models import BeneficiaryCategory, Organisation, OrganisationKind, Role, Site, User, utcnow
+from reuse import cascade, gains
 from reuse.models import (
+    DATA_BEARING_CATEGORIES,
     HOLDING_STATUSES,
     TRANSITIONS,
     Condition,
@@ -40,7 +42,6 @@ from reuse.models import (
     StorageType,
 )
 
-MAX_AGE_FOR_REUSE_YEARS = 10  # décret 2023-266: older reformed equipment goes to recycling
 PHOTO_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 
 
@@ -81,8 +82,13 @@ class DeviceData:
             setattr(self, name, value.strip() or None if isinstance(value, str) else value)
         if self.weight_kg is None:
             self.weight_kg = self.category.factors.weight_kg
+        # Without an answer: a storage type says yes; a category that normally holds data stays unknown
+        # (None, which blocks its leaving until someone answers); the others hold none.
         if self.has_storage_media is None:
-            self.has_storage_media = self.storage_type is not StorageType.NONE
+            if self.storage_type is not StorageType.NONE:
+                self.has_storage_media = True
+            elif self.category not in DATA_BEARING_CATEGORIES:
+                self.has_storage_media = False
         return self
 
 
@@ -244,14 +250,26 @@ def status_counts(organisation_id: int) -> dict[DeviceStatus, int]:
 
 
 def is_too_old_for_reuse(device: Device, on: date | None = None) -> bool:
-    age = device.age_years(on or today())
-    return age is not None and age > MAX_AGE_FOR_REUSE_YEARS
+    """Décret 2023-266: equipment more than 10 years old goes to recycling (reuse.gains.is_over_max_age)."""
+    return gains.is_over_max_age(device.purchase_date, on or today())
+
+
+def cleared_to_leave(device: Device) -> bool:
+    """Whether the device's data lets it leave its owner (handed over, sold, reconditioned, recycled): it
+    is recorded as holding no storage media, or its data sanitisation is recorded (NIST SP 800-88). Unknown
+    (None) counts as holding media: nobody may assume a disk is absent."""
+    return device.has_storage_media is False or device.is_sanitised
 
 
 def _require_sanitised(device: Device) -> None:
-    if device.has_storage_media and not device.is_sanitised:
-        raise RuleViolation(_("%(device)s holds storage media: record its data sanitisation before it "
-                              "leaves your organisation.", device=str(device)))
+    if cleared_to_leave(device):
+        return
+    if device.has_storage_media is None:
+        raise RuleViolation(_("Nobody has recorded whether %(device)s holds storage media: record it on the "
+                              "device (edit it), or record its data sanitisation, before it leaves your "
+                              "organisation.", device=str(device)))
+    raise RuleViolation(_("%(device)s holds storage media: record its data sanitisation before it "
+                          "leaves your organisation.", device=str(device)))
 
 
 def reform(actor: User, device: Device, on: date | None = None) -> None:
@@ -346,53 +364,122 @@ def offers_to_request_matching(user: User, text: str):
 
 
 def net_book_value(device: Device, on: date) -> Decimal | None:
-    """Purchase price depreciated linearly over DEPRECIATION_YEARS; None when the price is unknown."""
+    """Purchase price depreciated linearly over DEPRECIATION_YEARS from the purchase date. A device that
+    old or older is worth 0 whatever its price, known or not; a younger one whose price is unknown has no
+    value that can be established (None). Without a purchase date, a device counts at its full price."""
+    years = Decimal(current_app.config["DEPRECIATION_YEARS"])
+    age = device.age_years(on)
+    age = Decimal(str(age)) if age is not None else None
+    if age is not None and age >= years:
+        return Decimal("0.00")
     if device.purchase_price is None:
         return None
-    years = Decimal(current_app.config["DEPRECIATION_YEARS"])
-    age = Decimal(str(device.age_years(on) or 0))
-    remaining = max(Decimal(0), Decimal(1) - age / years)
+    remaining = max(Decimal(0), Decimal(1) - (age or 0) / years)
     return (device.purchase_price * remaining).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
-def eligibility(offer: Offer, organisation: Organisation, on: date | None = None) -> dict:
-    """Whether `organisation` may receive this offer free of charge, and why (shown to both sides).
+# How a request's units go to the requester (ReuseRequest.eligibility["route"]).
+PUBLIC_TRANSFER = "public_transfer"  # free of charge, between public bodies, every unit under the cap
+DONATION = "donation"  # free of charge, to a beneficiary, every unit under the cap
+PAID_TRANSFER = "paid_transfer"  # to a public body, a unit above the cap: each at its net book value
 
-    A beneficiary must fall under a donation category (CGPPP L.3212-2) and each unit's net book value
-    must not exceed DONATION_CAP_EUR. Public bodies receive transfers between public bodies."""
+
+def donation_cap() -> Decimal:
+    return Decimal(current_app.config["DONATION_CAP_EUR"])
+
+
+def is_above_cap(value: Decimal) -> bool:
+    """Whether a unit worth `value` (net book value) is too valuable to be given free of charge.
+
+    CGPPP art. L.3212-2 lists the free cessions of movable goods a public body may make, and art. L.3212-3
+    applies it to local authorities, their groupings and their public establishments. Décret 2022-791
+    (6 May 2022) set the unit value at €300 in every case of L.3212-2 that applies to them: art. D.3212-3
+    (IT equipment to parents', school-support, student and public-utility associations and ESUS reuse
+    structures, 3°), D.3212-3-1 (4°) and D.3212-5 (7°, 9°, 10° and 11°); a free transfer to another
+    public body is capped too. Reading taken, as an auditor of the préfecture would: the unit value is
+    the net book value on the day (`net_book_value`); a unit worth exactly the cap may be given, one cent
+    more may not. A unit whose value cannot be established may not be given at all (see `eligibility`)."""
+    return value > donation_cap()
+
+
+def is_public_body(organisation: Organisation) -> bool:
+    """A public person: the EPT, a commune, a syndicate, or a beneficiary registered as a public body (a
+    school, a CCAS, a library)."""
+    return organisation.kind.is_public_buyer or (
+        organisation.kind is OrganisationKind.BENEFICIARY
+        and organisation.beneficiary_category is BeneficiaryCategory.PUBLIC_BODY)
+
+
+def eligibility(offer: Offer, organisation: Organisation, on: date | None = None) -> dict:
+    """Whether `organisation` may receive this offer, by which route, and why not (shown to both sides and
+    stored with the request: its route is the basis of the handover and of the agreement).
+
+    Every unit still offered is valued (`net_book_value`) and checked against the cap (`is_above_cap`):
+    - a unit whose value cannot be established (no purchase price, not yet fully depreciated) can be
+      neither given nor priced: not eligible, whoever asks ("unknown_value");
+    - to a public body (`is_public_body`) with every unit under the cap: a free transfer ("public_transfer"
+      between public buyers, "donation" to a beneficiary registered as a public body, which goes through
+      the beneficiaries' stage of the cascade and their checks); with a unit above it, L.3212-2 does not
+      apply and the units are transferred for a price ("paid_transfer"), each at its net book value on
+      the day of the handover. A school, a CCAS or a library is a public person as a commune is: it may
+      buy another public body's equipment from its own budget, so it gets the same route;
+    - to any other beneficiary (an association, a reuse structure) under the cap: a donation, if it falls
+      under a donation category and the EPT validated it; above the cap, not eligible ("over_cap"): the
+      owner may sell the unit instead (`sell`), outside the circuit's requests."""
     on = on or today()
-    cap = Decimal(current_app.config["DONATION_CAP_EUR"])
     values = [net_book_value(d, on) for d in offer.devices if d.status is DeviceStatus.OFFERED]
     known = [v for v in values if v is not None]
     highest = max(known) if known else None
-    result = {"cap": str(cap), "highest_unit_value": str(highest) if highest is not None else None,
-              "eligible": True, "reasons": []}
-    if organisation.kind.is_public_buyer:
-        result["route"] = "public_transfer"
-        return result
-    result["route"] = "donation"
-    if organisation.kind is not OrganisationKind.BENEFICIARY or organisation.beneficiary_category is None:
-        result["eligible"] = False
-        result["reasons"].append("not_a_donation_beneficiary")
-    if not organisation.is_validated:
-        result["eligible"] = False
-        result["reasons"].append("not_validated")
-    if any(v is None for v in values):
-        result["eligible"] = False
-        result["reasons"].append("unknown_value")
-    elif highest is not None and highest > cap:
-        result["eligible"] = False
-        result["reasons"].append("over_cap")
-    return result
+    above_cap = highest is not None and is_above_cap(highest)
+    public_body = is_public_body(organisation)
+    reasons = []
+    if not organisation.kind.is_public_buyer:
+        if organisation.kind is not OrganisationKind.BENEFICIARY or organisation.beneficiary_category is None:
+            reasons.append("not_a_donation_beneficiary")
+        if not organisation.is_validated:
+            reasons.append("not_validated")
+    if len(known) < len(values):
+        reasons.append("unknown_value")
+    elif above_cap and not public_body:
+        reasons.append("over_cap")
+    if above_cap and public_body:
+        route = PAID_TRANSFER
+    else:
+        route = PUBLIC_TRANSFER if organisation.kind.is_public_buyer else DONATION
+    return {"route": route, "cap": str(donation_cap()),
+            "highest_unit_value": str(highest) if highest is not None else None,
+            "eligible": not reasons, "reasons": reasons}
 
 
 ELIGIBILITY_REASONS = {
     "not_a_donation_beneficiary": lambda: _("The organisation does not fall under a donation category."),
     "not_validated": lambda: _("The organisation is not validated by the EPT yet."),
-    "unknown_value": lambda: _("The purchase price of a unit is unknown, so its net book value cannot be "
-                               "checked against the donation cap."),
-    "over_cap": lambda: _("A unit's net book value is above the donation cap."),
+    "unknown_value": lambda: _("A unit's net book value cannot be established: its purchase price is unknown. "
+                               "The owner must record the purchase price before the unit can be given or "
+                               "transferred."),
+    "over_cap": lambda: _("A unit's net book value is above the cap of free transfers (CGPPP art. L.3212-2): "
+                          "it cannot be given. The owner may sell it instead."),
 }
+ROUTE_LABELS = {
+    PUBLIC_TRANSFER: lambda: _("Free transfer between public bodies"),
+    DONATION: lambda: _("Donation"),
+    PAID_TRANSFER: lambda: _("Transfer for a price"),
+}
+
+
+def basis(check: dict) -> str:
+    """The legal basis of a route, in the reader's language: what the eligibility box, the owner's view of
+    a request, the agreement and the API say. `check` is an `eligibility` result or a request's stored one."""
+    cap = money(Decimal(check["cap"]))
+    if check["route"] == PAID_TRANSFER:
+        return _("Transfer for a price: a unit is worth more than %(cap)s of net book value, and article "
+                 "L.3212-2 of the CGPPP does not apply above that cap; each unit is transferred at its net book "
+                 "value on the day of the handover.", cap=cap)
+    if check["route"] == DONATION:
+        return _("Donation under the cap: every unit is worth at most %(cap)s of net book value (CGPPP art. "
+                 "L.3212-2, décret 2022-791).", cap=cap)
+    return _("Free transfer between public bodies under the cap: every unit is worth at most %(cap)s of net "
+             "book value (CGPPP art. L.3212-2, décret 2022-791).", cap=cap)
 
 
 def _take_units(offer: Offer, quantity: int) -> bool:
@@ -499,16 +586,36 @@ def hand_over(actor: User, reuse_request: ReuseRequest) -> None:
         raise RuleViolation(_("Only an approved request can be handed over."))
     for device in reuse_request.devices:
         _require_sanitised(device)
+    # The route chosen at the request (`eligibility`) holds; the units are valued again on the day: their
+    # purchase price or date may have been corrected since, and a request made before the cap applied to
+    # public bodies may hold a unit above it.
+    on = today()
+    paid = reuse_request.eligibility.get("route") == PAID_TRANSFER
+    values = {}
+    for device in reuse_request.devices:
+        values[device.id] = value = net_book_value(device, on)
+        if value is None:
+            raise RuleViolation(_("The net book value of %(device)s cannot be established: record its "
+                                  "purchase price before the handover.", device=str(device)))
+        if not paid and is_above_cap(value):
+            raise RuleViolation(_("%(device)s is worth %(value)s today (net book value), above the cap of "
+                                  "%(cap)s: it cannot be given free of charge (CGPPP art. L.3212-2). Refuse "
+                                  "this request; a public body may ask again, for a transfer for a price.",
+                                  device=str(device), value=money(value), cap=money(donation_cap())))
     for device in reuse_request.devices:
         _move(actor, device, DeviceStatus.HANDED_OVER)
-        device.left_on = today()
+        device.left_on = on
+        if paid:  # the price of the transfer, which procurement.services.agec counts as bought
+            device.sale_price = values[device.id]
     reuse_request.status = RequestStatus.HANDED_OVER
     reuse_request.handed_over_at = utcnow()
     reuse_request.agreement_reference = _reference("CES")
     offer = reuse_request.offer
     if offer.available == 0 and not any(r.status in HOLDING_STATUSES for r in offer.requests):
         offer.status = OfferStatus.CLOSED
-    audit.record(actor, "reuse.request.handed_over", reuse_request)
+    details = {"price": str(sum(values.values(), Decimal("0.00")))} if paid else {}
+    audit.record(actor, "reuse.request.handed_over", reuse_request,
+                 route=reuse_request.eligibility.get("route"), **details)
 
 
 def confirm_receipt(actor: User, reuse_request: ReuseRequest) -> None:

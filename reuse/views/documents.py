@@ -12,8 +12,8 @@ from sqlalchemy import select
 from core import archive, permissions
 from core.extensions import db
 from core.pdf import render_pdf
+from reuse import services
 from reuse.models import RequestStatus, ReuseRequest, SanitisationRecord
-from reuse.services import net_book_value
 from reuse.views import bp
 
 # The agreement exists once the equipment has left its owner.
@@ -46,23 +46,29 @@ def transfer_agreement(request_id: int):
     if req.status not in AGREEMENT_STATUSES or req.handed_over_at is None:
         abort(404)
     handed_over_on = req.handed_over_at.date()
-    # Between public bodies it is a transfer (cession); to a beneficiary, a donation (CGPPP L.3212-2).
-    donation = (req.eligibility or {}).get("route") == "donation"
-    lines = [{"device": device, "value": net_book_value(device, handed_over_on)} for device in req.devices]
-    certificates: dict[str, dict] = {}
-    for device in req.devices:
-        for record in device.sanitisations:
-            entry = certificates.setdefault(record.reference, {
-                "reference": record.reference, "serials": [], "url": _verification_url(record.reference)})
-            entry["serials"].append(device.serial_number or device.asset_number or "")
+    # The route chosen at the request is the agreement's basis: a free transfer between public bodies or a
+    # donation, each unit under the cap; or a transfer for a price, each unit at the price the handover
+    # recorded (reuse.services.hand_over).
+    check = req.eligibility
+    route = check.get("route")
+    paid = route == services.PAID_TRANSFER
+    titles = {services.DONATION: _("Donation agreement"),
+              services.PAID_TRANSFER: _("Agreement of transfer for a price")}
+    lines = [{"device": device,
+              "value": device.sale_price if paid else services.net_book_value(device, handed_over_on),
+              # What the agreement says of each device's data: its certificates, or that it holds no
+              # storage media only when that was recorded.
+              "certificates": [{"reference": record.reference, "url": _verification_url(record.reference)}
+                               for record in device.sanitisations]}
+             for device in req.devices]
     render = lambda: render_pdf(  # noqa: E731
         "documents/transfer_agreement.html",
-        req=req, owner=req.offer.organisation, receiver=req.organisation, donation=donation,
-        title=_("Donation agreement") if donation else _("Transfer agreement"),
-        handed_over_on=handed_over_on, lines=lines,
+        req=req, owner=req.offer.organisation, receiver=req.organisation, donation=route == services.DONATION,
+        paid=paid, title=titles.get(route, _("Transfer agreement")), basis=services.basis(check),
+        cap=Decimal(check["cap"]), handed_over_on=handed_over_on, lines=lines,
         total=sum((line["value"] for line in lines if line["value"] is not None), Decimal("0.00")),
         unknown_values=sum(1 for line in lines if line["value"] is None),
-        certificates=list(certificates.values()),
+        without_media=all(line["device"].has_storage_media is False for line in lines),
     )
     document = archive.latest_or_issue("transfer_agreement", req, "", f"{req.agreement_reference}.pdf", render,
                                        current_user, owner=req.offer.organisation, recipient=req.organisation)

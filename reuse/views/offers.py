@@ -65,7 +65,7 @@ def offers():
                       .order_by(Offer.published_at.desc(), Offer.id.desc()),
                       page=request.args.get("own_page", 1, type=int), per_page=OWN_PAGE_SIZE, error_out=False)
     return render_template("reuse/offers.html", page=page, own_offers=own, text=text,
-                           text_from_index=text_from_index,
+                           text_from_index=text_from_index, routes=services.ROUTE_LABELS,
                            eligibility={offer.id: services.eligibility(offer, current_user.organisation)
                                         for offer in page.items})
 
@@ -77,9 +77,13 @@ def offer(offer_id: int, request_form: RequestForm | None = None, status: int = 
     permissions.require(current_user, "offer.view", offer)
     is_owner = permissions.may(current_user, "offer.manage", offer)
     check = None if is_owner else services.eligibility(offer, current_user.organisation)
+    # The owner's approved requests: their devices that may not leave yet (storage media unknown, or not
+    # sanitised), to act on before the handover.
+    blocked = {req.id: [device for device in req.devices if not services.cleared_to_leave(device)]
+               for req in offer.requests if is_owner and req.status is RequestStatus.APPROVED}
     return render_template(
-        "reuse/offer.html", offer=offer, is_owner=is_owner, eligibility=check,
-        reasons=services.ELIGIBILITY_REASONS, request_form=request_form or RequestForm(),
+        "reuse/offer.html", offer=offer, is_owner=is_owner, eligibility=check, blocked=blocked,
+        reasons=services.ELIGIBILITY_REASONS, basis=services.basis, request_form=request_form or RequestForm(),
         approve_form=ApproveForm(), refuse_form=RefuseForm(), confirm_form=ConfirmForm(),
         stage=cascade.stage_at(offer.published_at, utcnow()), stages=cascade.Stage,
         stage_opens_at=cascade.stage_opens_at,
@@ -127,7 +131,8 @@ def requests():
     received = db.session.scalars(select(ReuseRequest).join(ReuseRequest.offer)
                                   .where(Offer.organisation_id == organisation_id)
                                   .order_by(ReuseRequest.created_at.desc())).all()
-    return render_template("reuse/requests.html", made=made, received=received, confirm_form=ConfirmForm())
+    return render_template("reuse/requests.html", made=made, received=received, confirm_form=ConfirmForm(),
+                           reasons=services.ELIGIBILITY_REASONS, basis=services.basis)
 
 
 def _request_or_404(request_id: int) -> ReuseRequest:

@@ -167,9 +167,9 @@ def test_a_beneficiary_is_not_eligible_above_the_donation_cap(owner, beneficiary
     assert check["eligible"] is False and check["reasons"] == ["over_cap"]
     with pytest.raises(RuleViolation, match="cap|plafond"):
         services.request_offer(beneficiary, offer, 1, "Atelier")
-    # A commune receives it as a transfer between public bodies.
+    # Another commune may have it too, but not free of charge: for a price (CGPPP L.3212-2 caps it too).
     other_commune = user_for_role(Role.IT_MANAGER)
-    assert services.eligibility(offer, other_commune.organisation)["route"] == "public_transfer"
+    assert services.eligibility(offer, other_commune.organisation)["route"] == "paid_transfer"
     services.request_offer(other_commune, offer, 1, "Médiathèque")
 
 
