@@ -1,8 +1,9 @@
 """The basket and direct orders, the order pages of each side, shipping and delivery per site, cancelling,
-the purchase orders as PDF, money rounding and the AGEC art. 58 share."""
+the purchase orders as PDF and money rounding. (The AGEC art. 58 share, which counts these orders with every
+other purchase, is tested in tests/procurement/test_agec.py.)"""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from decimal import Decimal
 from io import BytesIO
 
@@ -544,80 +545,3 @@ def test_totals_are_sums_of_rounded_lines_not_rounded_sums(app, client):
     text = pdf_text(client.get(f"/marketplace/orders/{order.id}/purchase-order.pdf"))
     assert f"VAT at 5.5 % {shown(app, Decimal('0.02'))}" in text
     assert f"Total incl. VAT {shown(app, Decimal('0.52'))}" in text
-
-
-# --- AGEC art. 58 --------------------------------------------------------------------------------------
-
-def _order_in(officer, offers_and_quantities, created_at, reused: bool = False) -> Order:
-    supplier = offers_and_quantities[0][0].supplier
-    order = order_service.issue_order(officer, officer.organisation, supplier, [
-        order_service.LineData(offer=offer, quantity=quantity, unit_price=offer.unit_price, site=None)
-        for offer, quantity in offers_and_quantities])
-    order.created_at = created_at
-    for line in order.lines:
-        line.is_reused = reused
-    db.session.commit()
-    return order
-
-
-def test_the_agec_share_counts_reconditioned_it_equipment_of_the_year(app):
-    officer = buyer_officer()
-    seller = supplier_user("Recyclerie d'Ivry").organisation
-    reconditioned = CatalogueOfferFactory(supplier=seller, unit_price=Decimal("100.00"))
-    new_desktop = CatalogueOfferFactory(supplier=seller, category=DeviceCategory.DESKTOP, unit_price=Decimal("200.00"),
-                                        is_reconditioned=False)
-    printer = CatalogueOfferFactory(supplier=seller, category=DeviceCategory.PRINTER, unit_price=Decimal("150.00"))
-    new_printer = CatalogueOfferFactory(supplier=seller, category=DeviceCategory.PRINTER,
-                                        unit_price=Decimal("50.00"), is_reconditioned=False)
-    cables = CatalogueOfferFactory(supplier=seller, category=DeviceCategory.OTHER, unit_price=Decimal("10.00"))
-    june_2025 = datetime(2025, 6, 1, tzinfo=timezone.utc)
-    _order_in(officer, [(reconditioned, 1), (new_desktop, 1), (printer, 1), (new_printer, 1), (cables, 4)],
-              june_2025)
-    _order_in(officer, [(new_desktop, 1)], june_2025, reused=True)  # re-use counts too
-    cancelled = _order_in(officer, [(reconditioned, 5)], june_2025)
-    cancelled.status = OrderStatus.CANCELLED
-    _order_in(officer, [(reconditioned, 3)], datetime(2024, 6, 1, tzinfo=timezone.utc))
-    # 31 December 2025, 23:30 UTC is already 1 January 2026 in Paris.
-    _order_in(officer, [(reconditioned, 7)], datetime(2025, 12, 31, 23, 30, tzinfo=timezone.utc))
-    _order_in(buyer_officer("Ville d'Orly"), [(reconditioned, 9)], june_2025)
-    db.session.commit()
-
-    share = order_service.agec_share(officer.organisation_id, 2025)
-
-    # IT equipment: 100 (reconditioned) + 200 (new) + 200 (reused) = 500, of which 300 from reuse.
-    assert share == {"year": 2025, "amount": Decimal("500.00"), "reconditioned_amount": Decimal("300.00"),
-                     "share": Decimal("60.0"), "target": Decimal("20"),
-                     "printers": {"amount": Decimal("200.00"), "reconditioned_amount": Decimal("150.00"),
-                                  "share": Decimal("75.0")}}
-    assert order_service.agec_share(officer.organisation_id, 2026)["amount"] == Decimal("700.00")
-    assert order_service.agec_share(officer.organisation_id, 2024)["share"] == Decimal("100.0")
-
-
-def test_the_agec_share_has_one_decimal_and_none_without_purchases():
-    officer = buyer_officer()
-    seller = supplier_user("Recyclerie d'Ivry").organisation
-    reconditioned = CatalogueOfferFactory(supplier=seller, unit_price=Decimal("100.00"))
-    new_laptop = CatalogueOfferFactory(supplier=seller, unit_price=Decimal("100.00"), is_reconditioned=False)
-    _order_in(officer, [(reconditioned, 1), (new_laptop, 2)], datetime(2026, 3, 1, tzinfo=timezone.utc))
-
-    assert order_service.agec_share(officer.organisation_id, 2026)["share"] == Decimal("33.3")
-    empty = order_service.agec_share(officer.organisation_id, 2021)
-    assert empty["amount"] == Decimal("0.00") and empty["share"] is None and empty["printers"]["share"] is None
-
-
-@pytest.mark.parametrize(("year", "target"), [(2023, None), (2024, Decimal(20)), (2026, Decimal(20)),
-                                              (2027, Decimal(25)), (2029, Decimal(25)), (2030, Decimal(30)),
-                                              (2035, Decimal(30))])
-def test_the_agec_target_follows_decret_2024_134(year, target):
-    assert order_service.agec_target(year) == target
-
-
-def test_the_orders_page_shows_the_agec_share_of_the_year(client):
-    officer = buyer_officer(locale="en")
-    offer = laptop_offer(supplier_user("Recyclerie d'Ivry").organisation)
-    placed_order(officer, offer, {officer.organisation.sites[0]: 2})
-    log_in(client, officer)
-
-    page = client.get("/marketplace/orders").get_data(as_text=True)
-
-    assert "AGEC art. 58" in page and "100.0 %" in page
