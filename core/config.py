@@ -89,6 +89,9 @@ def from_environment() -> dict:
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
         # The platform's fee on card payments, in percent of the amount including VAT.
         "PLATFORM_FEE_PERCENT": os.environ.get("PLATFORM_FEE_PERCENT", "0"),
+        # OCDS: the publisher's own ocid prefix, given by the Open Contracting Partnership
+        # (data@open-contracting.org); never another publisher's. Empty: no OCDS export (procurement.exports).
+        "OCDS_OCID_PREFIX": os.environ.get("OCDS_OCID_PREFIX", "").strip(),
     }
 
 

@@ -17,6 +17,8 @@ from decimal import Decimal, InvalidOperation
 
 from flask import Response, g, jsonify, request
 from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
 
 from core import permissions
 from core.api import bp, page_args, paginated, require
@@ -26,7 +28,7 @@ from core.models import Organisation
 from procurement import exports
 from procurement.models import (RESERVED, Bid, Contract, ContractSource, Lot, Question, Reservation, Tender,
                                 TenderClause, TenderStatus)
-from procurement.services import agec
+from procurement.services import agec, climate
 from procurement.services import bids as bid_service
 from procurement.services import contracts as contract_service
 from procurement.services import evaluation
@@ -157,9 +159,19 @@ def bid_json(bid: Bid) -> dict:
     }
 
 
+def _known(value):
+    """A DECP field as the API gives it: null when not known (an empty text or list)."""
+    return value if value not in ("", [], None) else None
+
+
+def _holder_ref(holder_id: str, id_type: str, name: str) -> dict | None:
+    return {"id": holder_id, "id_type": id_type, "name": name} if holder_id or name else None
+
+
 def contract_json(contract: Contract) -> dict:
     supplier = contract.supplier
     lot = contract.lot
+    current = contract_service.current_terms(contract)
     return {
         "id": contract.id,
         "decp_id": contract.decp_id,
@@ -179,10 +191,33 @@ def contract_json(contract: Contract) -> dict:
         "published_on": contract.published_on.isoformat() if contract.published_on else None,
         "cpv": contract.cpv,
         "procedure": contract.procedure,
-        "price_form": contract.price_form,
         "offers_received": contract.offers_received,
-        "considerations": {"environmental": contract.environmental_considerations,
-                           "social": contract.social_considerations},
+        # DECP v2 fields as the contract's source gave them; null: not known.
+        "techniques": _known(contract.techniques),
+        "execution_modalities": _known(contract.execution_modalities),
+        "price_types": _known(contract.price_types),
+        "price_form": _known(contract.price_form),
+        "ccag": _known(contract.ccag),
+        "innovative": contract.innovative,
+        "advance_payment": contract.advance_payment,
+        "subcontracting_declared": contract.subcontracting_declared,
+        "operator_grouping": _known(contract.operator_grouping),
+        "place_of_execution": ({"code": contract.place_code, "type": contract.place_code_type}
+                               if contract.place_code else None),
+        "considerations": {"environmental": _known(contract.environmental_considerations),
+                           "social": _known(contract.social_considerations),
+                           "environmental_known": contract.env_considerations_known,
+                           "social_known": contract.social_considerations_known},
+        "art35_missing": climate.misses_art35(contract),
+        "agec": {"category": contract.agec_category, "reuse_amount": _amount(contract.agec_reuse_amount),
+                 "recycled_amount": _amount(contract.agec_recycled_amount)},
+        "modifications": [{"number": m.number, "notified_on": m.notified_on.isoformat(),
+                           "published_on": m.published_on.isoformat(), "amount": _amount(m.amount),
+                           "duration_months": m.duration_months,
+                           "holder": _holder_ref(m.holder_id, m.holder_id_type, m.holder_name),
+                           "description": m.description} for m in contract.modifications],
+        "current": {"amount": _amount(current.amount), "duration_months": current.duration_months,
+                    "holder": _holder_ref(current.holder_id, current.holder_id_type, current.holder_name)},
         "env_score": contract.env_score,
         "env_score_breakdown": contract.env_score_breakdown,
         "clauses": [{"code": version.clause.code, "version": version.number} for version in contract.clauses],
@@ -424,7 +459,7 @@ def withdraw_bid(public_id: str):
 
 @bp.get("/contracts")
 def contracts():
-    query = contract_service.visible_contracts(g.api_user)
+    query = contract_service.visible_contracts(g.api_user).options(selectinload(Contract.modifications))
     if "buyer_id" in request.args:
         buyer_id = request.args.get("buyer_id", type=int)
         if buyer_id is None:
@@ -467,17 +502,27 @@ def _no_year():
     return api_error(400, "bad_request", "The year is required.", {"year": "A year such as 2026."})
 
 
+def _with_report(document: dict, report: exports.PublicationReport):
+    """The document as JSON, and what it leaves out in headers (the document itself must stay valid
+    against its schema): how many contracts are published, not republished (imported from DECP files,
+    published by their source) and left out, the DECP fields missing, and the same in plain English."""
+    response = jsonify(document)
+    response.headers["X-Circuit-Published-Contracts"] = str(report.published)
+    response.headers["X-Circuit-Not-Republished-Contracts"] = str(report.not_republished)
+    response.headers["X-Circuit-Skipped-Contracts"] = str(report.unpublished)
+    response.headers["X-Circuit-Skipped-Reasons"] = ", ".join(f"{reason.field}={reason.contracts}"
+                                                              for reason in report.reasons)
+    response.headers["X-Circuit-Notes"] = " ".join(report.sentences())
+    return response
+
+
 @bp.get("/exports/decp.json")
 def export_decp():
-    """DECP v2 of the contracts notified in the year; how many were left out goes into a header (the
-    document itself must stay valid against the schema)."""
+    """DECP v2 of the contracts tendered or entered on Circuit and notified in the year."""
     year = _export_year()
     if year is None:
         return _no_year()
-    document, notes = exports.decp(year)
-    response = jsonify(document)
-    response.headers["X-Circuit-Skipped-Contracts"] = str(sum(note.skipped for note in notes))
-    return response
+    return _with_report(*exports.decp(year))
 
 
 @bp.get("/exports/ocds.json")
@@ -485,7 +530,13 @@ def export_ocds():
     year = _export_year()
     if year is None:
         return _no_year()
-    return jsonify(exports.ocds(year, uri=request.url))
+    try:
+        return _with_report(*exports.ocds(year, uri=request.url))
+    except exports.OcidPrefixMissing:
+        return api_error(503, "not_configured", _(
+            "The OCDS export needs the publisher's ocid prefix: the platform's administrator sets "
+            "OCDS_OCID_PREFIX to the prefix the Open Contracting Partnership gave it."),
+            {"setting": "OCDS_OCID_PREFIX"})
 
 
 @bp.get("/exports/agec.csv")

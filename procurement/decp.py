@@ -28,6 +28,17 @@ Choices made here, for the record:
   malformed one left empty, both with a warning.
 - Considerations come from the file and go through procurement.services.considerations.refresh, like every
   contract's; a record without them (every v1 record) has unknown considerations, not "none".
+- The other DECP v2 fields (techniques, execution modalities, CCAG, innovative, advance, subcontracting,
+  operator grouping, place of execution, price types and form) are kept as the record gives them. A value
+  outside the schema's lists is left out with a warning, never guessed; a field the record does not give
+  stays unknown. v1 names keep their v2 meaning: `formePrix` "Ferme" / "Révisable" / "Actualisable" is a
+  price type in v2 ("Définitif ferme" …), and the v1 nature "Accord-cadre" (or "Marché subséquent", a
+  contract under a framework agreement) is the nature "Marché" with the technique "Accord-cadre".
+- `montant`, `dureeMois` and `titulaires` stay the initial ones, as published: the schema forbids changing
+  them once published (a change comes as a modification), and a contract made here keeps its initial ones
+  the same way, so the columns mean one thing whatever the source. Each modification of the record with
+  its notification and publication dates is kept as a ContractModification, numbered by its id;
+  procurement.services.contracts.current_terms gives the amount, duration and holder after them.
 - Warnings are grouped by message, each naming its first records; a rejected record's warnings are dropped
   (its rejection says what matters).
 - Each record is written in a savepoint: a database error rolls back that record only. The caller commits
@@ -54,8 +65,8 @@ from core.errors import RuleViolation
 from core.extensions import db
 from core.models import Organisation, OrganisationKind, User, ValidationStatus, utcnow
 from core.services import OrganisationDetails, create_organisation
-from procurement.models import (DECP_CONSIDERATIONS, DECP_PROCEDURES, NO_ENV, NO_SOCIAL, Contract, ContractSource,
-                                ContractStatus, ProcedureType)
+from procurement.models import (DECP_CONSIDERATIONS, DECP_PROCEDURES, NO_ENV, NO_SOCIAL, Contract,
+                                ContractModification, ContractSource, ContractStatus, ProcedureType)
 from procurement.services import agec
 from procurement.services import considerations as considerations_service
 
@@ -95,12 +106,31 @@ PROCEDURES = {_fold(name): name for name in DECP_PROCEDURES.values()} | {
     _fold("Marché négocié sans publicité ni mise en concurrence préalable"): WITHOUT_NOTICE,
     _fold("Procédure négociée sans publicité ni mise en concurrence préalable"): WITHOUT_NOTICE,
 }
-NATURES = {_fold(name): name for name in ("Marché", "Marché de partenariat", "Marché de défense ou de sécurité")}
-# v1 natures that v2 expresses as a purchasing technique (techniques.technique "Accord-cadre").
+# The lists of schema_decp_v2.0.3.json, for the import, the export (procurement.exports) and the forms.
+NATURES_V2 = ("Marché", "Marché de partenariat", "Marché de défense ou de sécurité")
+TECHNIQUES = ("Accord-cadre", "Concours", "Système de qualification", "Système d'acquisition dynamique",
+              "Catalogue électronique", "Enchère électronique", "Sans objet")
+EXECUTION_MODALITIES = ("Tranches", "Bons de commande", "Marchés subséquents", "Sans objet")
+CCAG_FCS = "Fournitures courantes et services"
+CCAG_TIC = "Techniques de l'information et de la communication"
+CCAGS = ("Travaux", "Maitrise d'œuvre", CCAG_FCS, "Marchés industriels", "Prestations intellectuelles", CCAG_TIC,
+         "Pas de CCAG")
+OPERATOR_GROUPINGS = ("Conjoint", "Solidaire", "Pas de groupement")
+PLACE_CODE_TYPES = ("Code postal", "Code commune", "Code arrondissement", "Code canton", "Code département",
+                    "Code région", "Code pays")
+PRICE_TYPES = ("Définitif ferme", "Définitif actualisable", "Définitif révisable", "Provisoire")
+PRICE_FORMS_V2 = ("Unitaire", "Forfaitaire", "Mixte")
+HOLDER_ID_TYPES = ("SIRET", "TVA", "TAHITI", "RIDET", "FRWF", "IREP", "HORS-UE")
+
+NATURES = {_fold(name): name for name in NATURES_V2}
+FRAMEWORK_AGREEMENT = "Accord-cadre"
+# v1 natures that v2 expresses as the purchasing technique "Accord-cadre" (a subsequent contract is made
+# under a framework agreement).
 FRAMEWORK_NATURES = {_fold("Accord-cadre"), _fold("Accord cadre"), _fold("Marché subséquent")}
-PRICE_FORMS = {_fold(name): name for name in ("Unitaire", "Forfaitaire", "Mixte")}
-# v1 `formePrix` values are price variations; v2 puts them in `typesPrix`.
-V1_PRICE_FORMS = {_fold(name): name for name in ("Ferme", "Révisable", "Actualisable")}
+PRICE_FORMS = {_fold(name): name for name in PRICE_FORMS_V2}
+# v1 `formePrix` values are price variations; v2 puts them in `typesPrix` (arrêté of 22 December 2022).
+V1_PRICE_FORMS = {_fold("Ferme"): "Définitif ferme", _fold("Révisable"): "Définitif révisable",
+                  _fold("Actualisable"): "Définitif actualisable"}
 CONSIDERATIONS = {_fold(name): name for name in (*DECP_CONSIDERATIONS, NO_ENV, NO_SOCIAL)}
 
 
@@ -378,7 +408,7 @@ class _Importer:
             return "skipped_other_buyers"
         if buyer is None and not self.retrying and not siret_number.is_valid(buyer_siret):
             raise _Deferred
-        values, considerations = self.values(record, warn)
+        values, considerations, modifications = self.values(record, warn)
         with db.session.begin_nested():
             created = buyer is None
             if created:
@@ -386,7 +416,7 @@ class _Importer:
                 buyer = create_organisation(OrganisationDetails(
                     kind=OrganisationKind.EXTERNAL_BUYER, name=name, address="", postcode="", city="",
                     siret=buyer_siret), status=ValidationStatus.VALIDATED)
-            outcome = self.save(buyer, decp_id, values, considerations, record)
+            outcome = self.save(buyer, decp_id, values, considerations, modifications, record)
             db.session.flush()
         if created:
             self.remember_buyer(buyer_siret, buyer)
@@ -417,8 +447,9 @@ class _Importer:
             self.holders[siret] = db.session.scalar(select(Organisation).where(Organisation.siret == siret))
         return self.holders[siret]
 
-    def values(self, record: dict, warn) -> tuple[dict, set[str]]:
-        """The contract's columns as the record (and its modifications) give them."""
+    def values(self, record: dict, warn) -> tuple[dict, set[str], list[dict]]:
+        """The contract's columns as the record gives them, its considerations, and its modifications (the
+        ContractModification columns of each)."""
         notified_on = parse_date(record.get("dateNotification"))
         if notified_on is None:
             raise _Rejected(_("The notification date (dateNotification) “%(value)s” cannot be read.",
@@ -430,22 +461,10 @@ class _Importer:
             warn(_("A publication date (datePublicationDonnees) cannot be read: left empty."))
 
         amount = parse_amount(record.get("montant"))
-        duration = record.get("dureeMois")
-        holders = record.get("titulaires")
-        for modification in _modifications(record):
-            if modification.get("montant") is not None:
-                try:
-                    amount = parse_amount(modification["montant"])
-                except _Rejected:
-                    warn(_("A modification's amount cannot be read: ignored."))
-            if modification.get("dureeMois") is not None:
-                duration = modification["dureeMois"]
-            if modification.get("titulaires"):
-                holders = modification["titulaires"]
         if not amount:
             warn(_("Amount 0 or missing: kept as 0 (indicators may leave such contracts out)."))
             amount = Decimal("0.00")
-        duration_months = parse_count(duration, MAX_MONTHS)
+        duration_months = parse_count(record.get("dureeMois"), MAX_MONTHS)
         if duration_months is None:
             warn(_("The duration (dureeMois) is missing or not a number of months: left empty."))
         offers = record.get("offresRecues")
@@ -458,28 +477,43 @@ class _Importer:
             warn(_("The record has no subject (objet)."))
         elif len(title) > 1000:
             warn(_("The subject (objet) is longer than 1,000 characters: cut."))
+        nature, framework = self.nature(record, warn)
+        techniques = _listed(record, "techniques", "technique", TECHNIQUES, warn)
+        if framework and FRAMEWORK_AGREEMENT not in techniques:
+            techniques = [FRAMEWORK_AGREEMENT] + [name for name in techniques if name != "Sans objet"]
+        price_form, price_types = self.prices(record, warn)
         values = {
-            "title": title[:1000], "nature": self.nature(record, warn), "cpv": self.cpv(record, warn),
+            "title": title[:1000], "nature": nature, "cpv": self.cpv(record, warn),
             "procedure": self.procedure(record, warn), "amount": amount, "duration_months": duration_months,
-            "notified_on": notified_on, "published_on": published_on, "price_form": self.price_form(record, warn),
-            "offers_received": offers_received, **self.holder(_holders(holders), warn),
+            "notified_on": notified_on, "published_on": published_on, "price_form": price_form,
+            "price_types": price_types, "techniques": techniques,
+            "execution_modalities": _listed(record, "modalitesExecution", "modaliteExecution",
+                                            EXECUTION_MODALITIES, warn),
+            "ccag": _choice(record, "ccag", CCAGS, warn),
+            "operator_grouping": _choice(record, "typeGroupementOperateurs", OPERATOR_GROUPINGS, warn),
+            "innovative": _flag(record, "marcheInnovant", warn),
+            "advance_payment": _flag(record, "attributionAvance", warn),
+            "subcontracting_declared": _flag(record, "sousTraitanceDeclaree", warn),
+            **_place(record, warn), "offers_received": offers_received,
+            **self.holder(_holders(record.get("titulaires")), warn),
         }
-        return values, _considerations(record, warn)
+        return values, _considerations(record, warn), self.modifications(record, warn)
 
     @staticmethod
-    def nature(record: dict, warn) -> str:
+    def nature(record: dict, warn) -> tuple[str, bool]:
+        """The v2 nature, and whether the record names a framework agreement by its v1 nature."""
         given = _text(record.get("nature"))
         folded = _fold(given)
         if folded in NATURES:
-            return NATURES[folded]
+            return NATURES[folded], False
         if folded in FRAMEWORK_NATURES:
             warn(_("Nature “%(given)s” (DECP v1) read as “Marché” (technique Accord-cadre in DECP v2).", given=given))
-            return "Marché"
+            return "Marché", True
         if not given:
             warn(_("No nature given: read as “Marché”."))
-            return "Marché"
+            return "Marché", False
         warn(_("Nature “%(given)s” is not in the DECP v2 list: kept as given.", given=given))
-        return given[:40]
+        return given[:40], False
 
     @staticmethod
     def cpv(record: dict, warn) -> str:
@@ -508,17 +542,19 @@ class _Importer:
         return mapped
 
     @staticmethod
-    def price_form(record: dict, warn) -> str:
+    def prices(record: dict, warn) -> tuple[str, list[str]]:
+        """(`formePrix`, `typesPrix`): a v1 price variation given as `formePrix` is a v2 price type."""
+        price_types = _listed(record, "typesPrix", "typePrix", PRICE_TYPES, warn)
         given = _text(record.get("formePrix"))
         folded = _fold(given)
-        if not given or folded in PRICE_FORMS:
-            return PRICE_FORMS.get(folded, "")
         if folded in V1_PRICE_FORMS:
-            warn(_("Price form “%(given)s” is a DECP v1 price variation (a price type in v2): kept as given.",
-                   given=given))
-            return V1_PRICE_FORMS[folded]
-        warn(_("Price form “%(given)s” is not in the DECP v2 list: kept as given.", given=given))
-        return given[:40]
+            mapped = V1_PRICE_FORMS[folded]
+            warn(_("Price form “%(given)s” (DECP v1) read as the price type “%(mapped)s” (DECP v2); the price "
+                   "form is not known.", given=given, mapped=mapped))
+            return "", list(dict.fromkeys([*price_types, mapped]))
+        if given and folded not in PRICE_FORMS:
+            warn(_("%(field)s “%(given)s” is not in the DECP v2 list: left out.", field="formePrix", given=given))
+        return PRICE_FORMS.get(folded, ""), price_types
 
     def holder(self, holders: list[dict], warn) -> dict:
         if not holders:
@@ -543,8 +579,42 @@ class _Importer:
         return {"supplier_id": supplier.id if supplier is not None else None, "holder_id": holder_id[:20],
                 "holder_id_type": id_type[:10], "holder_name": (supplier.name if supplier is not None else name)[:300]}
 
+    def modifications(self, record: dict, warn) -> list[dict]:
+        """The record's modifications as ContractModification columns, numbered by their id (the next free
+        number when it has none or repeats one). One without a readable notification and publication date
+        cannot be listed (both are required): it stays in the record only."""
+        found, used = [], set()
+        for item in _modifications(record):
+            notified_on = parse_date(item.get("dateNotificationModification"))
+            published_on = parse_date(item.get("datePublicationDonneesModification"))
+            if notified_on is None or published_on is None:
+                warn(_("A modification has no readable notification or publication date: kept in the record "
+                       "only, not listed."))
+                continue
+            try:
+                amount = parse_amount(item.get("montant"))
+            except _Rejected:
+                warn(_("A modification's amount cannot be read: left empty."))
+                amount = None
+            duration_months = parse_count(item.get("dureeMois"), MAX_MONTHS)
+            if duration_months is None and item.get("dureeMois") not in (None, ""):
+                warn(_("A modification's duration (dureeMois) is not a number of months: left empty."))
+            holders = _holders(item.get("titulaires"))
+            holder = {"holder_id": "", "holder_id_type": "", "holder_name": ""}
+            if holders:
+                holder = {key: value for key, value in self.holder(holders, warn).items() if key != "supplier_id"}
+            number = parse_count(item.get("id"), 10**9)
+            if number is None or number in used:
+                number = max(used, default=0) + 1
+            used.add(number)
+            found.append({"number": number, "notified_on": notified_on, "published_on": published_on,
+                          "amount": amount, "duration_months": duration_months, **holder,
+                          "description": _text(item.get("objetModification") or item.get("objet"))})
+        return found
+
     @staticmethod
-    def save(buyer: Organisation, decp_id: str, values: dict, considerations: set[str], record: dict) -> str:
+    def save(buyer: Organisation, decp_id: str, values: dict, considerations: set[str], modifications: list[dict],
+             record: dict) -> str:
         existing = None
         if buyer.id is not None:
             existing = db.session.scalar(select(Contract).where(Contract.buyer_id == buyer.id,
@@ -553,7 +623,8 @@ class _Importer:
             if existing.source is not ContractSource.DECP:
                 raise _Rejected(_("Already in the register as “%(source)s”: a DECP record does not replace it.",
                                   source=existing.source.label))
-            if existing.decp_record == record and all(getattr(existing, k) == v for k, v in values.items()):
+            if (existing.decp_record == record and all(getattr(existing, k) == v for k, v in values.items())
+                    and [_columns(row) for row in existing.modifications] == modifications):
                 return "unchanged"
             contract, outcome = existing, "updated"
         else:
@@ -566,11 +637,84 @@ class _Importer:
         for name, value in values.items():
             setattr(contract, name, value)
         contract.decp_record = record
+        _keep_modifications(contract, modifications)
         # A v1 record states no considerations: unknown, not "none".
         considerations_service.refresh(contract, considerations,
                                        env_known="considerationsEnvironnementales" in record,
                                        social_known="considerationsSociales" in record)
         return outcome
+
+
+MODIFICATION_COLUMNS = ("number", "notified_on", "published_on", "amount", "duration_months", "holder_id",
+                        "holder_id_type", "holder_name", "description")
+
+
+def _columns(row: ContractModification) -> dict:
+    return {key: getattr(row, key) for key in MODIFICATION_COLUMNS}
+
+
+def _keep_modifications(contract: Contract, modifications: list[dict]) -> None:
+    """The contract's modifications become the record's: a row per number, updated in place (the number is
+    unique per contract), added, or removed when a later publication no longer lists it."""
+    rows = {row.number: row for row in contract.modifications}
+    wanted = {item["number"]: item for item in modifications}
+    for number, row in rows.items():
+        if number not in wanted:
+            contract.modifications.remove(row)
+    for number, item in wanted.items():
+        row = rows.get(number)
+        if row is None:
+            row = ContractModification()
+            contract.modifications.append(row)
+        for name, value in item.items():
+            setattr(row, name, value)
+
+
+def _choice(record: dict, key: str, names: tuple[str, ...], warn) -> str:
+    """A value of one of the schema's lists, "" when the record does not give it or gives another."""
+    given = _text(record.get(key))
+    found = {_fold(name): name for name in names}.get(_fold(given), "")
+    if given and not found:
+        warn(_("%(field)s “%(given)s” is not in the DECP v2 list: left out.", field=key, given=given))
+    return found
+
+
+def _listed(record: dict, outer: str, inner: str, names: tuple[str, ...], warn) -> list[str]:
+    """`{outer: {inner: [...]}}` (or a bare list or string): the values of the schema's list, in order."""
+    block = record.get(outer)
+    values = block.get(inner) if isinstance(block, dict) else block
+    values = [values] if isinstance(values, str) else values
+    known = {_fold(name): name for name in names}
+    found = []
+    for value in values if isinstance(values, list) else []:
+        name = known.get(_fold(value))
+        if name is None:
+            warn(_("%(field)s “%(given)s” is not in the DECP v2 list: left out.", field=inner, given=_text(value)))
+        elif name not in found:
+            found.append(name)
+    return found
+
+
+def _flag(record: dict, key: str, warn) -> bool | None:
+    """A JSON true or false; None when the record does not say (or says something else)."""
+    value = record.get(key)
+    if value is not None and not isinstance(value, bool):
+        warn(_("%(field)s “%(given)s” is not true or false: left out.", field=key, given=_text(value)))
+        return None
+    return value
+
+
+def _place(record: dict, warn) -> dict:
+    """`lieuExecution` {code, typeCode} as place_code and place_code_type, both or neither."""
+    block = record.get("lieuExecution")
+    if not isinstance(block, dict):
+        return {"place_code": "", "place_code_type": ""}
+    code = re.sub(r"\s", "", _text(block.get("code")))
+    code_type = {_fold(name): name for name in PLACE_CODE_TYPES}.get(_fold(block.get("typeCode")))
+    if not code or not code_type or len(code) > 10:
+        warn(_("The place of execution (lieuExecution) is incomplete or not valid: left out."))
+        return {"place_code": "", "place_code_type": ""}
+    return {"place_code": code, "place_code_type": code_type}
 
 
 def _open_outer_transaction() -> None:

@@ -112,6 +112,9 @@ def _awarded_tender(officer: User, suppliers: dict[str, User]) -> None:
     contract = evaluation.award(officer, lot, best, now=now - timedelta(days=15))
     db.session.flush()
     contracts.sign(officer, contract, now=now)
+    # What the award does not tell, as the officer answers it on the contract's page: the demo's DECP
+    # export then holds this contract.
+    contracts.complete_decp_fields(officer, contract, advance_payment=False, subcontracting_declared=False)
 
 
 def _manual_contracts(officers: dict[str, User], suppliers: dict[str, User]) -> None:
@@ -129,10 +132,17 @@ def _manual_contracts(officers: dict[str, User], suppliers: dict[str, User]) -> 
                 Contract.buyer_id == officer.organisation_id, Contract.decp_id == number)):
             continue
         versions = [db.session.scalar(select(Clause).where(Clause.code == code)).current for code in codes]
+        place_code, place_code_type = contracts.place_of(officer.organisation)
+        # Every field the DECP schema requires, as an officer gives them in the form: the demo's DECP
+        # export holds these contracts.
         contracts.create_manual(officer, officer.organisation, contracts.ContractData(
             decp_id=number, title=title, cpv=cpv, procedure=ProcedureType.ADAPTED, amount=D(amount),
             notified_on=notified_on, duration_months=months, supplier=supplier.organisation,
-            offers_received=3, clauses=versions))
+            offers_received=3, clauses=versions, nature="Marché", techniques=["Sans objet"],
+            execution_modalities=["Bons de commande"], innovative=False, ccag=contracts.ccag_of(cpv),
+            advance_payment=False, operator_grouping="Pas de groupement", place_code=place_code,
+            place_code_type=place_code_type, published_on=notified_on + timedelta(days=5),
+            price_types=["Définitif ferme"], price_form="Unitaire", subcontracting_declared=False))
 
 
 def load() -> int:

@@ -1,5 +1,6 @@
-"""The contracts register: the list and its filters, a contract's page with its environmental score, the
-signature after the standstill, the manual entry and the DECP import."""
+"""The contracts register: the list and its filters, a contract's page with its environmental score, its
+DECP fields, AGEC figures and modifications, the signature after the standstill, the manual entry and the
+DECP import."""
 from __future__ import annotations
 
 import json
@@ -19,11 +20,12 @@ from core.forms import options
 from core.models import Organisation, OrganisationKind, ValidationStatus
 from core.services import clean_siret
 from core.views.helpers import attempt
-from procurement import decp
-from procurement.forms.contracts import ContractFilterForm, ContractForm, DecpImportForm
+from procurement import decp, exports
+from procurement.forms.contracts import (NO_AGEC_CATEGORY, AgecFiguresForm, CompleteDecpForm, ContractFilterForm,
+                                         ContractForm, DecpImportForm, ModificationForm)
 from procurement.models import (DECP_PROCEDURES, Clause, ClauseVersion, Contract, ContractSource, ContractStatus,
                                 Mechanism, ProcedureType, Theme)
-from procurement.services import considerations
+from procurement.services import agec, climate, considerations
 from procurement.services import contracts as service
 from procurement.views import bp
 
@@ -73,21 +75,52 @@ def contracts():
     return render_template("procurement/contracts/list.html", page=page, form=form)
 
 
-@bp.get("/contracts/<int:contract_id>")
-@login_required
-def contract(contract_id: int):
-    contract = _contract(contract_id)
+def _agec_form(contract: Contract, formdata=None) -> AgecFiguresForm:
+    form = AgecFiguresForm(formdata=formdata)
+    if formdata is None:
+        form.category.data = contract.agec_category or NO_AGEC_CATEGORY
+        form.reuse_amount.data, form.recycled_amount.data = contract.agec_reuse_amount, contract.agec_recycled_amount
+    return form
+
+
+def _render_contract(contract: Contract, agec_form: AgecFiguresForm | None = None,
+                     complete_form: CompleteDecpForm | None = None,
+                     modification_form: ModificationForm | None = None, status: int = 200):
+    """The contract's page; the forms its buyer's officer may send, each as it was posted when it comes back
+    refused."""
     tender_url = None
     # The tender pages are another module's; link to them once they exist.
     if contract.lot is not None and "procurement.tender" in current_app.view_functions:
         tender_url = url_for("procurement.tender", tender_id=contract.lot.tender_id)
     record = json.dumps(contract.decp_record, ensure_ascii=False, indent=2) if contract.decp_record else None
+    may_edit = permissions.may(current_user, "contract.edit", contract)
+    notified = contract.status is ContractStatus.NOTIFIED
+    if not may_edit:
+        agec_form = complete_form = modification_form = None
+    else:
+        agec_form = agec_form or _agec_form(contract)
+        if contract.source is ContractSource.TENDER and None in (contract.advance_payment,
+                                                                 contract.subcontracting_declared):
+            complete_form = complete_form or CompleteDecpForm(formdata=None)
+        if contract.source is not ContractSource.DECP and notified:
+            modification_form = modification_form or ModificationForm(formdata=None)
+    missing = []
+    if contract.source in exports.PUBLISHED_HERE and notified:
+        missing = [exports.REQUIRED_FIELDS[name] for name in exports.missing_fields(contract)]
     return render_template(
         "procurement/contracts/contract.html", contract=contract, tender_url=tender_url, record=record,
         cpv_label=cpv_codes.label(contract.cpv),
         explanation=considerations.SCORE_EXPLANATION, mechanisms={m.value: m.label for m in Mechanism},
         breakdown_sources={key: label() for key, label in BREAKDOWN_SOURCES.items()},
-        may_sign=contract.status is ContractStatus.AWARDED and permissions.may(current_user, "contract.edit", contract))
+        may_sign=contract.status is ContractStatus.AWARDED and may_edit, may_edit=may_edit,
+        misses_art35=climate.misses_art35(contract), current=service.current_terms(contract), missing=missing,
+        agec_form=agec_form, complete_form=complete_form, modification_form=modification_form), status
+
+
+@bp.get("/contracts/<int:contract_id>")
+@login_required
+def contract(contract_id: int):
+    return _render_contract(_contract(contract_id))
 
 
 @bp.post("/contracts/<int:contract_id>/sign")
@@ -97,6 +130,65 @@ def sign_contract(contract_id: int):
     permissions.require(current_user, "contract.edit", contract)
     attempt(lambda: service.sign(current_user, contract), _("The contract is signed and notified."))
     return _back(contract)
+
+
+def _attempt_or_render(contract: Contract, operation, success: str, **forms):
+    """Run the service call and go back to the contract; or show the page again with the rule it broke and
+    what was typed (nothing is lost)."""
+    try:
+        operation()
+        db.session.commit()
+    except RuleViolation as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return _render_contract(db.session.get(Contract, contract.id), status=422, **forms)
+    flash(success, "success")
+    return _back(contract)
+
+
+@bp.post("/contracts/<int:contract_id>/agec")
+@login_required
+def contract_agec(contract_id: int):
+    contract = _contract(contract_id)
+    permissions.require(current_user, "contract.edit", contract)
+    form = _agec_form(contract, request.form)
+    if not form.validate():
+        return _render_contract(contract, agec_form=form, status=422)
+    category = None if form.category.data == NO_AGEC_CATEGORY else form.category.data
+    return _attempt_or_render(
+        contract, lambda: agec.set_contract_figures(current_user, contract, category, form.reuse_amount.data,
+                                                    form.recycled_amount.data),
+        _("The AGEC figures are saved."), agec_form=form)
+
+
+@bp.post("/contracts/<int:contract_id>/complete")
+@login_required
+def complete_contract(contract_id: int):
+    contract = _contract(contract_id)
+    permissions.require(current_user, "contract.edit", contract)
+    form = CompleteDecpForm()
+    if not form.validate():
+        return _render_contract(contract, complete_form=form, status=422)
+    return _attempt_or_render(
+        contract, lambda: service.complete_decp_fields(current_user, contract, _yes_no(form.advance_payment.data),
+                                                       _yes_no(form.subcontracting_declared.data)),
+        _("The contract's data are completed."), complete_form=form)
+
+
+@bp.post("/contracts/<int:contract_id>/modifications")
+@login_required
+def add_contract_modification(contract_id: int):
+    contract = _contract(contract_id)
+    permissions.require(current_user, "contract.edit", contract)
+    form = ModificationForm()
+    if not form.validate():
+        return _render_contract(contract, modification_form=form, status=422)
+    data = service.ModificationData(
+        notified_on=form.notified_on.data, published_on=form.published_on.data, amount=form.amount.data,
+        duration_months=form.duration_months.data, holder_siret=form.holder_siret.data or "",
+        holder_name=form.holder_name.data or "", description=form.description.data or "")
+    return _attempt_or_render(contract, lambda: service.add_modification(current_user, contract, data),
+                              _("The modification is recorded."), modification_form=form)
 
 
 # --- manual entry ------------------------------------------------------------------------------
@@ -117,16 +209,30 @@ def _choices(form: ContractForm, contract: Contract | None = None) -> None:
         for v in sorted(versions, key=lambda v: (order.index(v.theme), v.clause.code, v.number))]
 
 
+def _answer(value: bool | None) -> str:
+    return {True: "yes", False: "no"}.get(value, "")
+
+
 def _data(form: ContractForm) -> service.ContractData:
     supplier = db.session.get(Organisation, form.supplier_id.data) if form.supplier_id.data else None
     versions = db.session.scalars(select(ClauseVersion).where(ClauseVersion.id.in_(form.clauses.data or []))).all()
+    amounts = (form.agec_reuse_amount.data, form.agec_recycled_amount.data)
     return service.ContractData(
         decp_id=form.decp_id.data or "", title=form.title.data or "", cpv=form.cpv.data,
         procedure=ProcedureType(form.procedure.data), amount=form.amount.data, notified_on=form.notified_on.data,
         duration_months=form.duration_months.data, supplier=supplier,
         holder_id="" if supplier is not None else (clean_siret(form.holder_siret.data) or ""),
         holder_name="" if supplier is not None else (form.holder_name.data or ""),
-        offers_received=form.offers_received.data, clauses=list(versions))
+        offers_received=form.offers_received.data, clauses=list(versions),
+        nature=form.nature.data, techniques=list(form.techniques.data),
+        execution_modalities=list(form.execution_modalities.data), innovative=_yes_no(form.innovative.data),
+        ccag=form.ccag.data, advance_payment=_yes_no(form.advance_payment.data),
+        operator_grouping=form.operator_grouping.data, place_code=form.place_code.data or "",
+        place_code_type=form.place_code_type.data, published_on=form.published_on.data,
+        price_types=list(form.price_types.data), price_form=form.price_form.data,
+        subcontracting_declared=_yes_no(form.subcontracting_declared.data),
+        agec_category=None if form.agec_category.data == NO_AGEC_CATEGORY else form.agec_category.data,
+        agec_amounts=None if amounts == (None, None) else amounts)
 
 
 def _fill(form: ContractForm, contract: Contract) -> None:
@@ -139,6 +245,16 @@ def _fill(form: ContractForm, contract: Contract) -> None:
     if contract.supplier_id is None:
         form.holder_name.data, form.holder_siret.data = contract.holder_name, contract.holder_id
     form.clauses.data = [version.id for version in contract.clauses]
+    form.nature.data, form.ccag.data = contract.nature, contract.ccag
+    form.techniques.data, form.execution_modalities.data = contract.techniques, contract.execution_modalities
+    form.price_types.data, form.price_form.data = contract.price_types, contract.price_form
+    form.innovative.data, form.advance_payment.data = _answer(contract.innovative), _answer(contract.advance_payment)
+    form.subcontracting_declared.data = _answer(contract.subcontracting_declared)
+    form.operator_grouping.data, form.published_on.data = contract.operator_grouping, contract.published_on
+    form.place_code.data, form.place_code_type.data = contract.place_code, contract.place_code_type
+    form.agec_category.data = contract.agec_category or NO_AGEC_CATEGORY
+    form.agec_reuse_amount.data, form.agec_recycled_amount.data = (contract.agec_reuse_amount,
+                                                                   contract.agec_recycled_amount)
 
 
 @bp.route("/contracts/new", methods=["GET", "POST"])

@@ -78,6 +78,10 @@ SEEN_BY_EVERYONE = {
     "api.contract": "the contracts register is open data",
     "procurement.edit_contract": "another buyer's contract: 403 (tests/procurement/test_contracts_matrix.py)",
     "procurement.sign_contract": "another buyer's contract: 403 (tests/procurement/test_contracts_matrix.py)",
+    "procurement.contract_agec": "another buyer's contract: 403 (tests/procurement/test_contracts_matrix.py)",
+    "procurement.complete_contract": "another buyer's contract: 403 (tests/procurement/test_contracts_matrix.py)",
+    "procurement.add_contract_modification": "another buyer's contract: 403 "
+                                             "(tests/procurement/test_contracts_matrix.py)",
     "procurement.clause": "one clause library for the whole territory",
     "procurement.bid_form": "a published tender is open to every supplier",
     "procurement.open_bids": "another buyer's tender: 403 (tests/procurement/test_bids_matrix.py)",

@@ -56,6 +56,12 @@ CASES = register([
     Case("procurement.new_contract", "POST", lambda w, u: "/procurement/contracts/new", officers(422)),
     Case("procurement.edit_contract", "GET", contract_url("/edit"), everyone(403, admin=200)),
     Case("procurement.edit_contract", "POST", contract_url("/edit"), everyone(403, admin=422)),
+    # The contract page's forms: its AGEC figures, what the award does not tell (a tendered contract only:
+    # refused with a message for this manual one), a modification; the admin's empty form is refused.
+    Case("procurement.contract_agec", "POST", contract_url("/agec"), everyone(403, admin=422)),
+    Case("procurement.complete_contract", "POST", contract_url("/complete"), everyone(403, admin=422)),
+    Case("procurement.add_contract_modification", "POST", contract_url("/modifications"),
+         everyone(403, admin=422)),
     Case("procurement.import_decp", "GET", lambda w, u: "/procurement/contracts/import", OFFICERS),
     Case("procurement.import_decp", "POST", lambda w, u: "/procurement/contracts/import", officers(422)),
 ])
@@ -73,3 +79,13 @@ def test_the_buyers_officer_edits_and_another_officer_does_not(client, world):
     assert client.get(f"/procurement/contracts/{world.contract.id}/edit").status_code == 200
     log_in(client, world.users[Role.PROCUREMENT_OFFICER])
     assert client.get(f"/procurement/contracts/{world.contract.id}/edit").status_code == 403
+
+
+def test_the_buyers_officer_records_a_modification_and_another_officer_does_not(client, world):
+    data = {"duration_months": "18", "notified_on": "2026-03-01", "published_on": "2026-03-02"}
+    log_in(client, world.users[Role.PROCUREMENT_OFFICER])
+    assert client.post(f"/procurement/contracts/{world.contract.id}/modifications", data=data).status_code == 403
+    log_in(client, world.contract.buyer.users[0])
+    assert client.post(f"/procurement/contracts/{world.contract.id}/modifications", data=data).status_code == 302
+    db.session.refresh(world.contract)
+    assert [(m.number, m.duration_months) for m in world.contract.modifications] == [(1, 18)]

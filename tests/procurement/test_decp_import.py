@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -17,7 +18,7 @@ from core.errors import RuleViolation
 from core.extensions import db
 from core.models import AuditEntry, Organisation, OrganisationKind, Role, ValidationStatus
 from procurement import decp
-from procurement.models import Contract, ContractSource, ProcedureType
+from procurement.models import Contract, ContractModification, ContractSource, ProcedureType
 from procurement.services import contracts as contract_service
 from tests.factories import OrganisationFactory, user_for_role
 from tests.matrix import log_in
@@ -74,7 +75,7 @@ def test_the_examples_by_default_are_all_other_buyers(buyer):
     assert count(Organisation) == 1  # the fixture's buyer only
 
 
-def test_the_examples_with_all_buyers_create_the_buyers_and_apply_the_modification():
+def test_the_examples_with_all_buyers_create_the_buyers_and_keep_the_modification():
     summary = run("marches_avec_modifications.json", all_buyers=True)
     # TEST2022's buyer id fails the SIRET key, so it cannot be created; it has the SIREN of TEST2022Bis's buyer,
     # created from the file, and goes to it.
@@ -85,9 +86,25 @@ def test_the_examples_with_all_buyers_create_the_buyers_and_apply_the_modificati
     assert imported.buyer.kind is OrganisationKind.EXTERNAL_BUYER
     assert imported.buyer.siret == "21750001630040" and imported.buyer.users == []
     assert imported.buyer.validation_status is ValidationStatus.VALIDATED and len(imported.buyer.sites) == 1
-    assert imported.amount == Decimal("123457.87") and imported.duration_months == 12  # modification 1
-    assert imported.holder_id == "868768687576575" and imported.supplier_id is None  # the modification's holder
+    # The record's montant, dureeMois and titulaires stay the initial ones; modification 1 brings the new ones.
+    assert imported.amount == Decimal("575000.00") and imported.duration_months == 48
+    assert imported.holder_id == "55204599900869" and imported.supplier_id is None
+    [modification] = imported.modifications
+    assert (modification.number, modification.notified_on, modification.published_on, modification.amount,
+            modification.duration_months, modification.holder_id, modification.holder_id_type) == (
+        1, date(2022, 10, 18), date(2022, 10, 20), Decimal("123457.87"), 12, "868768687576575", "SIRET")
+    current = contract_service.current_terms(imported)
+    assert (current.amount, current.duration_months, current.holder_id) == (Decimal("123457.87"), 12,
+                                                                             "868768687576575")
     assert warned(summary, gettext("A holder's SIRET is not valid: kept as given."))
+    # The other DECP v2 fields, as the record gives them.
+    assert (imported.techniques, imported.execution_modalities, imported.ccag) == (
+        ["Concours", "Accord-cadre"], ["Tranches"], "Travaux")
+    assert (imported.innovative, imported.advance_payment, imported.subcontracting_declared) == (True, True, True)
+    assert (imported.operator_grouping, imported.place_code, imported.place_code_type) == (
+        "Pas de groupement", "75000", "Code postal")
+    assert (imported.price_types, imported.price_form, imported.offers_received) == (
+        ["Définitif ferme"], "Forfaitaire", 4)
     assert imported.cpv == "45000000-7" and warned(summary, gettext("CPV code not in Circuit's list: kept as given."))
     assert imported.procedure == ProcedureType.OPEN.decp and imported.notified_on.isoformat() == "2024-05-15"
     assert imported.environmental_considerations == ["Clause environnementale"]
@@ -126,12 +143,20 @@ def test_a_messy_v1_file_is_mapped_or_reported_record_by_record(buyer, supplier)
     first = contract("2023-001")  # date with a time-zone suffix, CPV without check digit, platform holder
     assert first.notified_on.isoformat() == "2023-03-15" and first.cpv == "30213100-6"
     assert first.supplier_id == supplier.id and first.holder_name == supplier.name
-    assert first.amount == Decimal("45000.50") and first.price_form == "Ferme"
-    assert first.environmental_considerations == ["Pas de considération environnementale"]
+    # v1 "Ferme" is a v2 price type; the price form is not known.
+    assert first.amount == Decimal("45000.50") and (first.price_types, first.price_form) == (["Définitif ferme"], "")
+    assert (first.place_code, first.place_code_type) == ("94400", "Code postal")
+    # A v1 record states no considerations: unknown, not "none"; nor techniques, CCAG, advance...
+    assert not first.env_considerations_known and first.environmental_considerations == []
+    assert (first.techniques, first.ccag, first.advance_payment, first.innovative) == ([], "", None, None)
     assert first.env_score == 0
 
-    framework = contract("2023-002")
+    framework = contract("2023-002")  # v1 nature "Accord-cadre", price form "Révisable"
     assert framework.nature == "Marché" and framework.procedure == ProcedureType.NEGOTIATED.decp
+    assert framework.techniques == ["Accord-cadre"]
+    assert (framework.price_types, framework.price_form) == (["Définitif révisable"], "")
+    assert (contract("2023-003").price_types, contract("2023-003").price_form) == (["Définitif actualisable"], "")
+    assert contract("2023-009").techniques == ["Accord-cadre"]  # "Marché subséquent": under a framework agreement
     assert framework.amount == Decimal("0.00") and framework.duration_months == 36
     assert framework.notified_on.isoformat() == "2023-04-01" and framework.published_on.isoformat() == "2023-04-03"
     assert framework.supplier_id is None and framework.holder_id == "55566677500013"
@@ -142,8 +167,9 @@ def test_a_messy_v1_file_is_mapped_or_reported_record_by_record(buyer, supplier)
                                    mapped=ProcedureType.NEGOTIATED.decp))
     assert warned(summary, gettext("Nature “%(given)s” (DECP v1) read as “Marché” (technique Accord-cadre in "
                                    "DECP v2).", given="Accord-cadre"))
-    assert warned(summary, gettext("Price form “%(given)s” is a DECP v1 price variation (a price type in v2): "
-                                   "kept as given.", given="Révisable"))
+    assert warned(summary, gettext("Price form “%(given)s” (DECP v1) read as the price type “%(mapped)s” (DECP "
+                                   "v2); the price form is not known.", given="Révisable",
+                                   mapped="Définitif révisable"))
 
     screens = contract("2023-003")  # French date, malformed CPV, amount as French text, no holder
     assert screens.notified_on.isoformat() == "2023-05-15" and screens.cpv == ""
@@ -152,9 +178,13 @@ def test_a_messy_v1_file_is_mapped_or_reported_record_by_record(buyer, supplier)
     assert warned(summary, gettext("CPV code missing or malformed: left empty."))
     assert warned(summary, gettext("No holder (titulaires): the holder is left empty."))
 
-    works = contract("2023-008")  # unknown procedure and CPV kept; the modifications in the order of their id
+    works = contract("2023-008")  # unknown procedure and CPV kept; its initial amount and duration
     assert works.procedure == "Procédure spéciale" and works.cpv == "45000000-7"
-    assert works.amount == Decimal("65000.00") and works.duration_months == 30
+    assert works.amount == Decimal("50000.00") and works.duration_months == 12
+    # Its v1 modifications give no publication date, which a listed modification needs: kept in the record only.
+    assert works.modifications == [] and len(works.decp_record["modifications"]) == 2
+    assert warned(summary, gettext("A modification has no readable notification or publication date: kept in the "
+                                   "record only, not listed."))
     assert warned(summary, gettext("Procedure “%(given)s” is not in the DECP v2 list: kept as given.",
                                    given="Procédure spéciale"))
 
@@ -198,8 +228,61 @@ def test_a_later_publication_updates_the_contract(buyer):
         "datePublicationDonneesModification": "2024-09-05"}}]
     summary = run(json.dumps(data).encode())
     assert (summary.updated, summary.unchanged, summary.imported) == (1, 1, 0)
-    assert contract("2024PC017").amount == Decimal("70000.00")
+    updated = contract("2024PC017")
+    assert updated.amount == Decimal("64000.00")  # the initial montant, as published
+    assert [(m.number, m.amount, m.notified_on) for m in updated.modifications] == [
+        (1, Decimal("70000.00"), date(2024, 9, 1))]
+    assert contract_service.current_terms(updated).amount == Decimal("70000.00")
     assert count(Contract) == 2
+
+    assert run(json.dumps(data).encode()).unchanged == 2  # the same publication again changes nothing
+    data["marches"]["marche"][0]["modifications"].append({"modification": {
+        "id": 2, "dureeMois": 30, "dateNotificationModification": "2025-01-10",
+        "datePublicationDonneesModification": "2025-01-12"}})
+    assert run(json.dumps(data).encode()).updated == 1
+    db.session.refresh(updated)
+    assert [(m.number, m.amount, m.duration_months) for m in updated.modifications] == [
+        (1, Decimal("70000.00"), None), (2, None, 30)]
+    assert count(ContractModification) == 2
+
+
+def test_v2_values_outside_the_schema_lists_are_left_out_with_a_warning(buyer):
+    data = json.loads((DATA / "decp_mixed_bom.json").read_text(encoding="utf-8-sig"))
+    record = data["marches"]["marche"][0]
+    record.update(ccag="CCAG maison", marcheInnovant="oui", typeGroupementOperateurs="Consortium",
+                  techniques={"technique": ["Sans objet", "Bidule"]}, typesPrix={"typePrix": ["Ferme"]},
+                  lieuExecution={"code": "94081", "typeCode": "Code INSEE"}, formePrix="Au forfait")
+    summary = run(json.dumps({"marches": {"marche": [record]}}).encode())
+
+    imported = contract("2024PC017")
+    assert (imported.ccag, imported.innovative, imported.operator_grouping) == ("", None, "")
+    assert (imported.techniques, imported.price_types, imported.price_form) == (["Sans objet"], [], "")
+    assert (imported.place_code, imported.place_code_type) == ("", "")
+    # What the record gives within the lists is kept.
+    assert (imported.execution_modalities, imported.advance_payment, imported.offers_received) == (
+        ["Bons de commande"], False, 3)
+    for field, given in (("ccag", "CCAG maison"), ("typeGroupementOperateurs", "Consortium"),
+                         ("technique", "Bidule"), ("typePrix", "Ferme"), ("formePrix", "Au forfait")):
+        assert warned(summary, gettext("%(field)s “%(given)s” is not in the DECP v2 list: left out.", field=field,
+                                       given=given)), field
+    assert warned(summary, gettext("%(field)s “%(given)s” is not true or false: left out.",
+                                   field="marcheInnovant", given="oui"))
+    assert warned(summary, gettext("The place of execution (lieuExecution) is incomplete or not valid: left out."))
+
+
+def test_an_imported_v1_record_keeps_its_v2_meaning_on_its_page(client, buyer, supplier):
+    run("decp_v1_messy.json")
+    log_in(client, user_for_role(Role.OBSERVER))
+
+    page = client.get(f"/procurement/contracts/{contract('2023-002').id}").get_data(as_text=True)
+
+    # A template's translated labels are written as they are (Jinja marks a translation safe).
+    facts = {dt: dd for dt, dd in re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", page)}
+    assert facts[gettext("Price types")] == "Définitif révisable"
+    assert facts[gettext("Purchasing techniques")] == "Accord-cadre"
+    assert gettext("Not known") in facts[gettext("Price form")]
+    assert gettext("Not known") in facts[gettext("CCAG of reference")]
+    assert gettext("Not known: the DECP record states none.") in facts[gettext("Environmental")]
 
 
 def test_a_record_repeated_with_other_content_keeps_the_first(buyer):

@@ -12,7 +12,9 @@ from sqlalchemy import func, select
 from core import services as core_services
 from core.extensions import db
 from core.models import AuditEntry, Role
-from procurement.models import Bid, BidStatus, CriterionKind, Mechanism, ProcedureType, Reservation, Theme
+from procurement import decp
+from procurement.models import (Bid, BidStatus, Contract, CriterionKind, Mechanism, ProcedureType, Reservation,
+                                Theme)
 from procurement.services import bids as bid_service
 from procurement.services import contracts as contract_service
 from procurement.services import evaluation
@@ -377,7 +379,8 @@ def test_a_contract_shows_its_holder_considerations_and_score(client, officer, r
                               "is_ess": True, "is_ea_esat": True, "is_siae": False}
     assert (body["decp_id"], body["amount"], body["notified_on"], body["cpv"], body["procedure"]) == (
         "2026M0001", "48000.00", "2026-03-02", "50320000-4", "Procédure adaptée")
-    assert body["considerations"] == {"environmental": ["Clause environnementale"], "social": ["Clause sociale"]}
+    assert body["considerations"] == {"environmental": ["Clause environnementale"], "social": ["Clause sociale"],
+                                      "environmental_known": True, "social_known": True}
     assert body["env_score"] == 20
     assert [(item["code"], item["points"]) for item in body["env_score_breakdown"]] == [("E-WEEE", 20)]
     assert (body["source"], body["status"], body["tender"]) == ("manual", "notified", None)
@@ -386,8 +389,70 @@ def test_a_contract_shows_its_holder_considerations_and_score(client, officer, r
                                  "organisation_id": None, "locality": None, "is_ess": None, "is_ea_esat": None,
                                  "is_siae": None}
     assert outside["considerations"] == {"environmental": ["Pas de considération environnementale"],
-                                         "social": ["Pas de considération sociale"]}
+                                         "social": ["Pas de considération sociale"], "environmental_known": True,
+                                         "social_known": True}
     assert client.get(f"{API}/contracts/999999", headers=bearer(officer)).status_code == 404
+
+
+def test_a_contract_gives_its_decp_fields_agec_figures_modifications_and_art35_flag(client, officer):
+    """Entered by hand, notified after 22 August 2026 without environmental clause, then modified."""
+    contract = contract_service.create_manual(officer, officer.organisation, contract_service.ContractData(
+        decp_id="2026M0100", title="Serveurs", cpv="48820000-2", procedure=ProcedureType.ADAPTED,
+        amount=Decimal("60000.00"), notified_on=date(2026, 9, 1), duration_months=36,
+        holder_id="44306184100047", holder_name="Grand Parc Informatique", offers_received=4, nature="Marché",
+        techniques=["Sans objet"], execution_modalities=["Tranches"], innovative=False,
+        ccag="Techniques de l'information et de la communication", advance_payment=True,
+        operator_grouping="Conjoint", place_code="94054", place_code_type="Code commune",
+        published_on=date(2026, 9, 4), price_types=["Définitif actualisable"], price_form="Mixte",
+        subcontracting_declared=False))
+    db.session.commit()
+    contract_service.add_modification(officer, contract, contract_service.ModificationData(
+        notified_on=date(2026, 12, 1), published_on=date(2026, 12, 2), amount=Decimal("66000.00"),
+        description="Deux serveurs de plus"))
+    db.session.commit()
+
+    body = client.get(f"{API}/contracts/{contract.id}", headers=bearer(officer)).get_json()
+
+    assert {key: body[key] for key in ("nature", "techniques", "execution_modalities", "innovative", "ccag",
+                                       "advance_payment", "operator_grouping", "place_of_execution", "published_on",
+                                       "price_types", "price_form", "subcontracting_declared", "offers_received")} == {
+        "nature": "Marché", "techniques": ["Sans objet"], "execution_modalities": ["Tranches"], "innovative": False,
+        "ccag": "Techniques de l'information et de la communication", "advance_payment": True,
+        "operator_grouping": "Conjoint", "place_of_execution": {"code": "94054", "type": "Code commune"},
+        "published_on": "2026-09-04", "price_types": ["Définitif actualisable"], "price_form": "Mixte",
+        "subcontracting_declared": False, "offers_received": 4}
+    assert body["art35_missing"] is True
+    # Servers are IT and telephony (AGEC); no refurbished-equipment clause: nothing from reuse.
+    assert body["agec"] == {"category": "Matériel informatique et téléphonie", "reuse_amount": "0.00",
+                            "recycled_amount": "0.00"}
+    assert body["amount"] == "60000.00" and body["current"]["amount"] == "66000.00"
+    assert body["modifications"] == [{"number": 1, "notified_on": "2026-12-01", "published_on": "2026-12-02",
+                                      "amount": "66000.00", "duration_months": None, "holder": None,
+                                      "description": "Deux serveurs de plus"}]
+
+
+def test_an_imported_v1_record_keeps_its_v2_meaning_and_its_unknowns_in_the_api(client, officer):
+    officer.organisation.siret = "21940081900013"
+    db.session.commit()
+    record = {"_type": "Marché", "id": "2023-002", "acheteur": {"id": "21940081900013"}, "nature": "Accord-cadre",
+              "objet": "Maintenance du parc informatique", "codeCPV": "50312000-5",
+              "procedure": "Appel d'offres ouvert", "dureeMois": 36, "dateNotification": "2023-04-01",
+              "montant": 80000, "formePrix": "Révisable",
+              "titulaires": [{"typeIdentifiant": "SIRET", "id": "55566677500013", "denominationSociale": "MAINT"}]}
+    decp.import_decp(json.dumps({"marches": [record]}).encode())
+    db.session.commit()
+    imported = db.session.scalars(select(Contract).where(Contract.decp_id == "2023-002")).one()
+
+    body = client.get(f"{API}/contracts/{imported.id}", headers=bearer(officer)).get_json()
+
+    assert (body["nature"], body["techniques"], body["price_types"], body["price_form"]) == (
+        "Marché", ["Accord-cadre"], ["Définitif révisable"], None)
+    assert (body["ccag"], body["innovative"], body["advance_payment"], body["place_of_execution"]) == (
+        None, None, None, None)
+    assert body["considerations"] == {"environmental": None, "social": None, "environmental_known": False,
+                                      "social_known": False}
+    assert body["agec"] == {"category": None, "reuse_amount": None, "recycled_amount": None}
+    assert body["art35_missing"] is False and body["modifications"] == []
 
 
 def test_an_awarded_lot_enters_the_register(client, officer, tender):
