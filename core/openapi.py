@@ -119,14 +119,22 @@ _DEVICE_FIELDS = {
     "weight_kg": {**_NUMBER, "type": ["string", "number", "null"],
                   "description": "Kilograms; null or absent: the typical weight of the category."},
     "has_storage_media": {"type": ["boolean", "null"],
-                          "description": "Null or absent: true unless storage_type is none."},
+                          "description": "Null or absent: true when storage_type is not none; else unknown "
+                                         "(null) for a laptop, desktop, tablet, smartphone, server or "
+                                         "printer, false for the other categories."},
     "site_id": {"type": ["integer", "null"], "description": "A site of the caller's organisation."},
     "notes": {"type": "string", "maxLength": 4000},
 }
 _ELIGIBILITY = {"type": "object", "properties": {
-    "route": {"type": "string", "enum": ["public_transfer", "donation"]},
+    "route": {"type": "string", "enum": ["public_transfer", "donation", "paid_transfer"],
+              "description": "public_transfer: free, between public bodies; donation: free, to a beneficiary; "
+                             "paid_transfer: to a public body when a unit's net book value is above the cap "
+                             "(CGPPP L.3212-2 does not apply), each unit at its net book value on the day of "
+                             "the handover."},
+    "basis": {"type": "string", "description": "The route's legal basis, in the caller's language."},
     "eligible": {"type": "boolean"},
-    "cap": {"type": "string", "description": "Donation cap per unit, in euros."},
+    "cap": {"type": "string", "description": "Cap per unit of a free transfer or donation (net book value), "
+                                             "in euros."},
     "highest_unit_value": {"type": ["string", "null"]},
     "reasons": {"type": "array", "items": {"type": "object", "properties": {
         "code": {"type": "string", "enum": ["not_a_donation_beneficiary", "not_validated",
@@ -144,7 +152,10 @@ SCHEMAS.update({
         "id": {"type": "integer"}, "organisation_id": {"type": "integer"},
         **_DEVICE_FIELDS,
         "purchase_price": _DECIMAL_OUT, "screen_inches": _DECIMAL_OUT,
-        "weight_kg": {"type": "string"}, "has_storage_media": {"type": "boolean"},
+        "weight_kg": {"type": "string"},
+        "has_storage_media": {"type": ["boolean", "null"],
+                              "description": "null: unknown; the device cannot leave its owner until it is "
+                                             "false or its data sanitisation is recorded."},
         "status": {"type": "string", "enum": _values(DeviceStatus)},
         "reformed_on": _DATE, "left_on": _DATE,
         "offer_id": {"type": ["integer", "null"]}, "request_id": {"type": ["integer", "null"]},
@@ -178,7 +189,11 @@ SCHEMAS.update({
                                                           "name": {"type": "string"}}},
         "quantity": {"type": "integer"}, "purpose": {"type": "string"},
         "status": {"type": "string", "enum": _values(RequestStatus)},
-        "eligibility": {"type": "object", "description": "The check made when the request was sent."},
+        "eligibility": {**_ELIGIBILITY, "description": "The check made when the request was sent; its route is "
+                                                      "the basis of the handover and of the agreement.",
+                        "properties": {**_ELIGIBILITY["properties"], "reasons": {
+                            "type": "array", "items": {"type": "string"},
+                            "description": "Empty: a request is sent only when eligible."}}},
         "refusal_reason": {"type": "string"}, "collect_by": _DATE,
         "decided_at": {"type": ["string", "null"], "format": "date-time"},
         "handed_over_at": {"type": ["string", "null"], "format": "date-time"},
@@ -502,13 +517,57 @@ SCHEMAS.update({
             "is_ess": {"type": ["boolean", "null"]}, "is_ea_esat": {"type": ["boolean", "null"]},
             "is_siae": {"type": ["boolean", "null"]}},
             "description": "Locality and statuses are null when the holder is not on the platform."},
-        "amount": {**_AMOUNT, "description": "Excluding VAT."}, "duration_months": {"type": ["integer", "null"]},
+        "amount": {**_AMOUNT, "description": "Excluding VAT, as first notified (DECP montant: a modification "
+                                             "never changes it; see current)."},
+        "duration_months": {"type": ["integer", "null"], "description": "As first notified (DECP dureeMois)."},
         "notified_on": _DATE, "published_on": _DATE, "cpv": {"type": "string"},
         "procedure": {"type": "string", "description": "As named in DECP v2."},
-        "price_form": {"type": "string"}, "offers_received": {"type": ["integer", "null"]},
-        "considerations": {"type": "object", "description": "DECP v2 considerations.", "properties": {
-            "environmental": {"type": "array", "items": {"type": "string"}},
-            "social": {"type": "array", "items": {"type": "string"}}}},
+        "offers_received": {"type": ["integer", "null"]},
+        # DECP v2 fields as the contract's source gave them (the values of schema_decp_v2.0.3.json); null:
+        # not known.
+        "techniques": {"type": ["array", "null"], "items": {"type": "string"}, "description": "DECP technique."},
+        "execution_modalities": {"type": ["array", "null"], "items": {"type": "string"},
+                                 "description": "DECP modaliteExecution."},
+        "price_types": {"type": ["array", "null"], "items": {"type": "string"}, "description": "DECP typePrix."},
+        "price_form": {"type": ["string", "null"], "description": "DECP formePrix."},
+        "ccag": {"type": ["string", "null"]}, "innovative": {"type": ["boolean", "null"]},
+        "advance_payment": {"type": ["boolean", "null"], "description": "DECP attributionAvance."},
+        "subcontracting_declared": {"type": ["boolean", "null"], "description": "DECP sousTraitanceDeclaree."},
+        "operator_grouping": {"type": ["string", "null"], "description": "DECP typeGroupementOperateurs."},
+        "place_of_execution": {"type": ["object", "null"], "description": "DECP lieuExecution.", "properties": {
+            "code": {"type": "string"}, "type": {"type": "string"}}},
+        "considerations": {"type": "object", "description": "DECP v2 considerations; a list is null when not "
+                                                            "known (a DECP v1 record states none).",
+                           "properties": {
+            "environmental": {"type": ["array", "null"], "items": {"type": "string"}},
+            "social": {"type": ["array", "null"], "items": {"type": "string"}},
+            "environmental_known": {"type": "boolean"}, "social_known": {"type": "boolean"}}},
+        "art35_missing": {"type": "boolean", "description": "Notified from 22 August 2026 without any "
+                                                           "environmental consideration (Loi Climat et "
+                                                           "Résilience art. 35)."},
+        "agec": {"type": "object", "description": "Loi AGEC art. 58.", "properties": {
+            "category": {"type": ["string", "null"], "description": "The declaration's product category; null: "
+                                                                    "none of them."},
+            "reuse_amount": {**_AMOUNT, "type": ["string", "null"], "description": "From reuse or re-use, excl. "
+                                                                                   "VAT; null: not known."},
+            "recycled_amount": {**_AMOUNT, "type": ["string", "null"], "description": "With recycled material, "
+                                                                                     "excl. VAT; null: not known."}}},
+        "modifications": {"type": "array", "description": "DECP modifications, numbered from 1, in the order of "
+                                                          "their notification.",
+                          "items": {"type": "object", "properties": {
+            "number": {"type": "integer"}, "notified_on": {"type": "string", "format": "date"},
+            "published_on": {"type": "string", "format": "date"},
+            "amount": {**_AMOUNT, "type": ["string", "null"], "description": "The new amount; null: unchanged."},
+            "duration_months": {"type": ["integer", "null"], "description": "The new duration; null: unchanged."},
+            "holder": {"type": ["object", "null"], "description": "The new holder; null: unchanged.",
+                       "properties": {"id": {"type": "string"}, "id_type": {"type": "string"},
+                                      "name": {"type": "string"}}},
+            "description": {"type": "string"}}}},
+        "current": {"type": "object", "description": "Amount, duration and holder after the modifications.",
+                    "properties": {"amount": _AMOUNT, "duration_months": {"type": ["integer", "null"]},
+                                   "holder": {"type": ["object", "null"], "properties": {
+                                       "id": {"type": "string"}, "id_type": {"type": "string"},
+                                       "name": {"type": "string"}}}}},
         "env_score": {"type": "integer", "minimum": 0, "maximum": 100},
         "env_score_breakdown": {"type": "array", "items": {"type": "object", "properties": {
             "source": {"type": "string", "enum": ["clause", "criterion", "decp"]}, "code": {"type": "string"},
@@ -581,13 +640,17 @@ from procurement.indicators import REQUIRED_KEYS as _INDICATOR_KEYS  # noqa: E40
 _FRACTION = {"type": ["number", "null"], "minimum": 0, "maximum": 1,
              "description": "A fraction between 0 and 1 (50 % is 0.5), 4 decimals; null without data."}
 _COUNT_KEYS = {"contracts_total", "contracts_env_clause", "contracts_env_criterion", "contracts_env_any",
-               "contracts_social_any", "devices_reused", "devices_reconditioned", "devices_recycled"}
+               "contracts_social_any", "devices_reused", "devices_reconditioned", "devices_recycled",
+               "contracts_env_unknown", "contracts_social_unknown"}
 _FIGURE_KEYS = {"env_score_mean", "weee_kg_diverted", "co2e_kg_avoided", "euros_avoided"}
 
 
 def _indicator_schema(key: str) -> dict:
     if key in _COUNT_KEYS:
         return {"type": "integer", "minimum": 0}
+    if key == "contracts_art35_missing":
+        return {"type": ["integer", "null"], "minimum": 0,
+                "description": "null before 2026 (Loi Climat et Résilience art. 35 binds from 22 August 2026)."}
     if key in _FIGURE_KEYS:
         return {"type": ["number", "null"]}
     return _FRACTION
@@ -622,7 +685,8 @@ PATHS["/indicators"] = {"get": {
                    "figure is aggregated in the database. Keys: " + ", ".join(_INDICATOR_DEFINITIONS) + ".",
     "parameters": [
         {"name": "year", "in": "query", "required": True, "schema": {"type": "integer", "minimum": 2000},
-         "description": "The year (of notification for contracts, of departure for devices, of order for AGEC)."},
+         "description": "The year (of notification for contracts, of departure for devices, of order, "
+                        "notification or receipt for AGEC)."},
         {"name": "buyer", "in": "query", "schema": {"type": "string"},
          "description": "A commune's INSEE code (94081) or a buyer's SIRET (14 digits); without it, the territory."}],
     "responses": {"200": {"description": "OK", **_json(_ref("Indicators"))}, "400": ERROR, "404": ERROR}}}
@@ -636,22 +700,28 @@ _PUBLIC = []  # an empty security list: no token
 PATHS.update({
     "/exports/decp.json": {"get": {
         "summary": "DECP v2.0.3 (données essentielles) of the contracts notified in the year by the platform's "
-                   "public buyers, whatever their source; never bids. Contracts that cannot make a valid record "
-                   "(no SIRET, no holder id, no amount…) are left out; header X-Circuit-Skipped-Contracts "
-                   "counts them",
+                   "public buyers that Circuit is the source of (tendered here or entered by hand), with their "
+                   "modifications; never bids. Contracts imported from DECP files are published by their source "
+                   "and not republished; a contract missing a field the schema requires is left out. Headers: "
+                   "X-Circuit-Published-Contracts, X-Circuit-Not-Republished-Contracts, "
+                   "X-Circuit-Skipped-Contracts, X-Circuit-Skipped-Reasons (DECP field=count), X-Circuit-Notes",
         "tags": ["open data"], "security": _PUBLIC, "parameters": [_EXPORT_YEAR],
         "responses": {"200": {"description": "{\"marches\": {\"marche\": [...]}}, valid against "
                                              "schema_decp_v2.0.3.json", **_json({"type": "object"})},
                       "400": ERROR}}},
     "/exports/ocds.json": {"get": {
         "summary": "OCDS 1.1 release package of the same contracts, with the sustainability extension "
-                   "(tender.hasSustainability, tender.sustainability[goal, strategies])",
+                   "(tender.hasSustainability, tender.sustainability[goal, strategies]) and the modifications as "
+                   "contract amendments; parties identified with the scheme FR-RCS, dates in Paris time. Needs the "
+                   "publisher's ocid prefix (setting OCDS_OCID_PREFIX): without it, 503 not_configured",
         "tags": ["open data"], "security": _PUBLIC, "parameters": [_EXPORT_YEAR],
         "responses": {"200": {"description": "An OCDS release package", **_json({"type": "object"})},
-                      "400": ERROR}}},
+                      "400": ERROR, "503": ERROR}}},
     "/exports/agec.csv": {"get": {
         "summary": "AGEC art. 58 annual declaration (schema-declaration-biens-reemploi-reutilisation-recycle "
-                   "v0.1.0): one row per public buyer and product type with purchases or donations in the year",
+                   "v0.1.0): one row per public buyer and product type with purchases in the year (catalogue "
+                   "orders, contracts of the register, devices received, donations at the flat values of the "
+                   "arrêté of 29 February 2024)",
         "tags": ["open data"], "security": _PUBLIC, "parameters": [_EXPORT_YEAR],
         "responses": {"200": {"description": "CSV, UTF-8, comma-separated, decimal point",
                               "content": {"text/csv": {"schema": {"type": "string"}}}},

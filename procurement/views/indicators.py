@@ -19,6 +19,7 @@ from core.extensions import db
 from core.models import Organisation
 from core.pdf import render_pdf
 from core.views.helpers import attempt
+from procurement import exports
 from procurement import indicators as service
 from procurement import report
 from procurement.forms.agec import DonationValueForm
@@ -214,8 +215,9 @@ CHECKS_LISTED = 20  # each list of contracts to check shows its first ones and s
 
 
 def _checks(year: int, buyer: Organisation | None) -> dict:
-    """What an officer must look at before signing the year's figures: contracts flagged by art. 35, and
-    contracts whose AGEC amounts are unknown (left out of the share)."""
+    """What an officer must look at before signing the year's figures: contracts flagged by art. 35,
+    contracts whose AGEC amounts are unknown (left out of the share), and the year's contracts the DECP and
+    OCDS files could not publish, with why."""
     art35 = climate.contracts_missing_art35(buyer.id if buyer else None, year)
     unknown_agec = agec.contracts_to_complete(year, buyer)
 
@@ -224,7 +226,7 @@ def _checks(year: int, buyer: Organisation | None) -> dict:
 
     return {"art35": db.session.scalars(art35.limit(CHECKS_LISTED)).all(), "art35_count": counted(art35),
             "agec_unknown": db.session.scalars(unknown_agec.limit(CHECKS_LISTED)).all(),
-            "agec_unknown_count": counted(unknown_agec)}
+            "agec_unknown_count": counted(unknown_agec), "publication": exports.publication_report(year, buyer)}
 
 
 @bp.get("/indicators")

@@ -11,7 +11,7 @@ from decimal import Decimal
 from xml.etree import ElementTree
 
 import pytest
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 
 from core.extensions import db
 from core.i18n import number
@@ -106,6 +106,20 @@ def test_the_territory_and_another_buyer(client, app, territory):
     assert _row(html, "contracts_total")["value"] == "1"
     assert _row(html, "contracts_env_criterion")["value"] == "1"
     assert client.get("/procurement/indicators?buyer=999999").status_code == 404
+
+
+def test_the_page_says_which_contracts_of_the_year_the_open_data_could_not_publish(client, app, territory):
+    """Vitry's two contracts of the year were entered by hand without the DECP fields the schema requires
+    (offers received, place of execution, price type…): both are held back, each field counted."""
+    log_in(client, territory["vitry"])
+    html = client.get(f"/procurement/indicators?year={YEAR}").get_data(as_text=True)
+    with app.test_request_context():
+        assert ngettext("%(num)d contract of the year published.", "%(num)d contracts of the year published.",
+                        0) in html
+        assert ngettext("%(num)d contract could not be published:", "%(num)d contracts could not be published:",
+                        2) in html
+        assert "(offresRecues): 2" in html and "(lieuExecution): 2" in html
+    assert html.count('href="/procurement/contracts/') >= 2
 
 
 def test_a_supplier_sees_the_territory_by_default(client, territory):
