@@ -35,6 +35,7 @@ from procurement.models import (DECP_PROCEDURES, ENV_CLAUSE, ENV_CRITERION, RESE
                                 SOCIAL_CRITERION, Clause, Contract, ContractSource,
                                 ContractStatus, CriterionKind, ProcedureType, Reservation, TenderStatus)
 from procurement.services import agec, considerations
+from procurement.services.contracts import ccag_of, place_of
 from reuse.models import (Condition, Destination, DeviceCategory, DeviceStatus, OfferStatus, RequestStatus,
                           SanitisationType, StorageType)
 
@@ -148,8 +149,10 @@ class _Generator:
 
     def load_context(self) -> None:
         public = db.session.scalars(select(Organisation).where(Organisation.kind.in_(
-            [OrganisationKind.EPT, OrganisationKind.COMMUNE, OrganisationKind.SYNDICATE])).order_by(Organisation.id))
+            [OrganisationKind.EPT, OrganisationKind.COMMUNE, OrganisationKind.SYNDICATE])).order_by(Organisation.id)).all()
         self.public = [(o.id, o.kind, o.sites[0].id if o.sites else None) for o in public]
+        # Where a public buyer's contracts are executed (DECP lieuExecution), as contracts.place_of says.
+        self.places = {o.id: place_of(o) for o in public}
         self.suppliers = [(o.id, o.name, o.siret, o.is_ess or o.is_ea_esat) for o in db.session.scalars(
             select(Organisation).where(Organisation.kind == OrganisationKind.SUPPLIER,
                                        Organisation.validation_status == ValidationStatus.VALIDATED))]
@@ -481,6 +484,13 @@ class _Generator:
                 "notified_on": None if awarded else notified_on,
                 "published_on": None if awarded else notified_on + timedelta(days=rng.randint(1, 30)),
                 "price_form": rng.choice(("Unitaire", "Forfaitaire", "Mixte")),
+                # A contract entered by hand has every field the DECP schema requires (its officer's form asks
+                # them); an imported one has what its file gave, here the same.
+                "place_code": self.places[buyer_id][0], "place_code_type": self.places[buyer_id][1],
+                "price_types": ["Définitif ferme"], "techniques": ["Sans objet"],
+                "execution_modalities": ["Sans objet"], "ccag": ccag_of(cpv), "innovative": False,
+                "advance_payment": rng.random() < 0.3, "subcontracting_declared": rng.random() < 0.2,
+                "operator_grouping": "Pas de groupement",
                 "offers_received": rng.randint(1, 8), "supplier_id": supplier_id, "holder_id": holder_id or "",
                 "holder_id_type": "SIRET", "holder_name": holder_name,
                 "lot_id": None, "standstill_ends_at": _at(notified_on, rng) if awarded else None,
