@@ -135,15 +135,9 @@ def sign_contract(contract_id: int):
 def _attempt_or_render(contract: Contract, operation, success: str, **forms):
     """Run the service call and go back to the contract; or show the page again with the rule it broke and
     what was typed (nothing is lost)."""
-    try:
-        operation()
-        db.session.commit()
-    except RuleViolation as error:
-        db.session.rollback()
-        flash(str(error), "error")
-        return _render_contract(db.session.get(Contract, contract.id), status=422, **forms)
-    flash(success, "success")
-    return _back(contract)
+    if attempt(operation, success):
+        return _back(contract)
+    return _render_contract(db.session.get(Contract, contract.id), status=422, **forms)
 
 
 @bp.post("/contracts/<int:contract_id>/agec")

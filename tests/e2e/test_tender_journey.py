@@ -27,6 +27,7 @@ REFERENCE = "2026-INFO-07"
 TITLE = "Ordinateurs portables reconditionnés"
 LOT_TITLE = "Portables 14 pouces"
 TECHNICAL = "Valeur technique"
+SPECIFICATION_CLAUSE = "ENV-RECO-01"  # refurbishment process quality: environmental technical specification
 EXECUTION_CLAUSE = "ENV-DEEE-01"   # take-back of end-of-life equipment: environmental execution clause
 AWARD_CLAUSE = "ENV-REP-03"        # repairability index: environmental award criterion
 
@@ -71,6 +72,9 @@ def bid(page, price: str, memo, commit_award_clause: bool) -> str:
     page.get_by_role("link", name=t("Submit a bid"), exact=True).click()
     page.get_by_label(t("Price excluding VAT (€)"), exact=True).fill(price)
     page.get_by_label(t("Technical memo (PDF)"), exact=True).set_input_files(memo)
+    page.get_by_label(t("I commit to %(code)s", code=SPECIFICATION_CLAUSE), exact=True).check()
+    page.get_by_label(t("Evidence for %(code)s", code=SPECIFICATION_CLAUSE), exact=True).fill(
+        "Procédure de reconditionnement certifiée EN 50614 jointe.")
     page.get_by_label(t("I commit to %(code)s", code=EXECUTION_CLAUSE), exact=True).check()
     page.get_by_label(t("Evidence for %(code)s", code=EXECUTION_CLAUSE), exact=True).fill(
         "Attestation d'adhésion à l'éco-organisme jointe.")
@@ -152,6 +156,8 @@ def test_a_tender_from_publication_to_letters(browser, live_server, tmp_path):
         page.get_by_role("button", name=t("Save the award criteria")).click()
         expect(page.get_by_text(t("The award criteria are saved."))).to_be_visible()
 
+        # Loi Climat et Résilience art. 35: a technical specification, an execution clause and a criterion.
+        add_clause(page, t("Share of refurbished equipment"), SPECIFICATION_CLAUSE)
         add_clause(page, t("Take-back and WEEE"), EXECUTION_CLAUSE)
         add_clause(page, t("Repairability"), AWARD_CLAUSE)
 
