@@ -90,7 +90,8 @@ def from_award(lot: Lot, bid: Bid, offers_received: int, standstill_ends_at: dat
 
 
 def sign(actor: User, contract: Contract, now: datetime | None = None) -> None:
-    """Signature and notification, once the standstill period is over."""
+    """Signature and notification, once the standstill period is over (CCP R.2182-1: STANDSTILL_DAYS after the
+    award letters; signing at its very end is allowed, a microsecond before is not)."""
     permissions.require(actor, "contract.edit", contract)
     now = now or utcnow()
     if contract.status is not ContractStatus.AWARDED:
