@@ -64,6 +64,7 @@ def pages_of(role, data) -> list[tuple[str, str]]:
             ("registration", f"/admin/organisations/{data.pending_organisation}"),
             ("users", "/admin/users"), ("audit log", "/admin/audit"), ("outbox", "/admin/outbox"),
             ("search index", "/admin/search"), ("documents", "/documents"),
+            ("AGEC donation values", "/procurement/indicators/donation-values"),
         ],
         Role.PROCUREMENT_OFFICER: [
             ("dashboard", "/dashboard"), ("search results", "/search?q=reconditionnes"),
@@ -78,7 +79,9 @@ def pages_of(role, data) -> list[tuple[str, str]]:
             ("new tender", "/procurement/tenders/new"),
             ("contracts", "/procurement/contracts"), ("contract", f"/procurement/contracts/{data.contract}"),
             ("new contract", "/procurement/contracts/new"),
+            ("own contract", f"/procurement/contracts/{data.own_contract}"),
             ("indicators", "/procurement/indicators"), ("clause library", "/procurement/clauses"),
+            ("AGEC donation values", "/procurement/indicators/donation-values"),
             ("documents", "/documents"),
         ],
         Role.IT_MANAGER: [
@@ -146,6 +149,9 @@ def data(app):
             reuse_offer=reuse_offer.id, catalogue_offer=catalogue_offer.id, campaign=campaign.id, order=order.id,
             open_tender=open_tender.id, open_lot=open_tender.lots[0].id,
             contract=db.session.scalar(select(Contract.id).order_by(Contract.id)),
+            # One of the officer's own: its page carries the AGEC, completion and modification forms.
+            own_contract=db.session.scalar(select(Contract.id).where(Contract.buyer_id == officer.organisation_id)
+                                           .order_by(Contract.id)),
             device=db.session.scalar(select(Device.id).where(Device.organisation_id == it_manager.organisation_id)
                                      .order_by(Device.id)),
         )
